@@ -1,0 +1,112 @@
+# tempmail — build, run and test.
+#
+#   make run     install what is missing, build, start the local stack on loopback
+#   make test    install what is missing, build, run every test against the real stack
+#   make stop    stop the local stack
+#
+# Everything else here serves those three.
+
+PREFIX      ?= /usr/local
+SQLDIR      ?= $(PREFIX)/share/tempmail/sql
+
+CC          ?= cc
+PKGS        := gmime-3.0 json-c libsodium libmariadb
+PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN        := -Wall -Wextra -Werror -Wformat=2 -Wno-format-nonliteral
+CFLAGS      ?= -O2 -g
+ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib $(PKG_CFLAGS) \
+               -DTEMPMAIL_SQLDIR='"$(SQLDIR)"'
+LIBS         = lib/libtempmail.a -lfcgi -lmilter $(PKG_LIBS) -lpthread -lresolv
+
+LIB_SRC     := $(sort $(wildcard lib/*.c))
+LIB_OBJ     := $(LIB_SRC:.c=.o)
+ROUTE_SRC   := $(sort $(wildcard cgi-bin/*.c))
+ROUTES      := $(ROUTE_SRC:.c=.fcgi)
+MILTER_SRC  := $(sort $(wildcard milter/*.c))
+MILTER      := milter/tempmail-milter
+CTL         := tools/tempmailctl
+UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN    := $(UNIT_SRC:.c=)
+
+# The sanitizer build of the library and unit tests lives apart from the normal one.
+ASAN_DIR    := build/asan
+ASAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_OBJ    := $(patsubst lib/%.c,$(ASAN_DIR)/lib/%.o,$(LIB_SRC))
+ASAN_UNIT   := $(patsubst tests/unit/%.c,$(ASAN_DIR)/unit/%,$(UNIT_SRC))
+
+PYTEST      := /usr/bin/python3 -m pytest
+
+# Quiet by default; `make V=1` shows each command.
+V           ?= 0
+ifeq ($(V),0)
+Q           := @
+say          = @printf '  %-6s %s\n' $(1) $(2);
+else
+Q           :=
+say          =
+endif
+
+.PHONY: all deps run stop test unit unit-asan integration clean
+.DELETE_ON_ERROR:
+
+all: $(ROUTES) $(MILTER) $(CTL)
+
+deps:
+	@tools/install-deps
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tools/stack start
+
+stop:
+	@tools/stack stop
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(ASAN_UNIT)
+	@$(MAKE) --no-print-directory unit unit-asan
+	@tools/stack start
+	@$(MAKE) --no-print-directory integration
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+unit-asan: $(ASAN_UNIT)
+	@set -e; for t in $(ASAN_UNIT); do echo "== $$t (ASan+UBSan)"; \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+
+integration:
+	@. var/stack.env && cd tests && $(PYTEST) -q -p no:cacheprovider api
+
+lib/%.o: lib/%.c lib/*.h
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+lib/libtempmail.a: $(LIB_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+cgi-bin/%.fcgi: cgi-bin/%.c lib/libtempmail.a lib/*.h
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $< -o $@ $(LIBS)
+
+$(MILTER): $(MILTER_SRC) lib/libtempmail.a lib/*.h $(wildcard milter/*.h)
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(MILTER_SRC) -o $@ $(LIBS)
+
+$(CTL): tools/tempmailctl.c lib/libtempmail.a lib/*.h
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $< -o $@ $(LIBS)
+
+tests/unit/test_%: tests/unit/test_%.c lib/libtempmail.a lib/*.h
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $< -o $@ $(LIBS) -lcmocka
+
+$(ASAN_DIR)/lib/%.o: lib/%.c lib/*.h
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -c $< -o $@
+
+$(ASAN_DIR)/libtempmail.a: $(ASAN_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(ASAN_DIR)/unit/test_%: tests/unit/test_%.c $(ASAN_DIR)/libtempmail.a lib/*.h
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $< -o $@ $(subst lib/libtempmail.a,$(ASAN_DIR)/libtempmail.a,$(LIBS)) -lcmocka
+
+clean:
+	rm -f lib/*.o lib/libtempmail.a $(ROUTES) $(MILTER) $(CTL) $(UNIT_BIN)
+	rm -rf build

@@ -1,0 +1,219 @@
+/*++
+ * NAME
+ *	mail.fcgi 8
+ * SUMMARY
+ *	leveragers API: generate an address, list addresses, read an inbox
+ * SYNOPSIS
+ *	POST /api/mail/generate		{"domain": "...", "prefix": "..."} (both optional)
+ *	GET  /api/mail/list?page=&per_page=
+ *	GET  /api/mail/inbox/{email_address}
+ * DESCRIPTION
+ *	The routes of the "Email Generation", "List Emails" and "Get Email
+ *	Details" sections of the leveragers document, served as written there.
+ *	Every route needs an X-API-KEY; an account sees only its own addresses.
+ * CONFIGURATION PARAMETERS
+ *	default_domain, address_price (tempmail.conf).
+ *--*/
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "address.h"
+#include "api.h"
+#include "config.h"
+#include "reply.h"
+#include "store.h"
+
+#define GENERATE_TRIES  5       /* random local parts colliding five times: give up */
+
+static void mail_generate(HTTP_REQUEST *req)
+{
+    DB *db;
+    STORE_PRINCIPAL who;
+    json_object *body;
+    int failed = 0;
+
+    if ((db = api_db(req)) == NULL || api_authenticate(req, db, &who) != 0)
+        return;
+    if ((body = api_json_body(req)) == NULL)
+        return;
+    const char *domain_arg = api_json_string(req, body, "domain", &failed);
+    const char *prefix_arg = failed ? NULL : api_json_string(req, body, "prefix", &failed);
+    if (failed) {
+        json_object_put(body);
+        return;
+    }
+
+    char domain_name[254], prefix[65] = "";
+    snprintf(domain_name, sizeof(domain_name), "%s", domain_arg && *domain_arg ? domain_arg : cfg.default_domain);
+    address_lowercase(domain_name);
+    if (prefix_arg && *prefix_arg) {
+        if (strlen(prefix_arg) >= sizeof(prefix)) {
+            json_object_put(body);
+            reply_error(req, 400, "Invalid prefix: at most 64 characters");
+            return;
+        }
+        snprintf(prefix, sizeof(prefix), "%s", prefix_arg);
+        address_lowercase(prefix);
+    }
+    json_object_put(body);
+
+    if (*prefix && !address_valid_local(prefix)) {
+        reply_error(req, 400, "Invalid prefix: use letters, digits, '.', '_', '-' or '+', "
+                              "starting and ending with a letter or digit");
+        return;
+    }
+    STORE_DOMAIN domain;
+    int rc = address_valid_domain(domain_name) ? store_domain_find(db, domain_name, &domain) : STORE_NOTFOUND;
+    if (rc != 0 && rc != STORE_NOTFOUND) {
+        api_db_failed(req, db, "find domain");
+        return;
+    }
+    /* Unknown, inactive and other people's domains look the same from outside. */
+    if (rc == STORE_NOTFOUND || strcmp(domain.status, "active") != 0
+        || (domain.owner_id != 0 && domain.owner_id != who.account_id)) {
+        reply_error(req, 400, "Domain is not available");
+        return;
+    }
+
+    STORE_MAILBOX made;
+    char address[ADDRESS_MAX + 1], balance[32];
+    for (int attempt = 0; attempt < GENERATE_TRIES; attempt++) {
+        char local[65];
+        if (*prefix)
+            snprintf(local, sizeof(local), "%s", prefix);
+        else
+            address_random_local(local);
+        snprintf(address, sizeof(address), "%s@%s", local, domain.name);
+        rc = store_mailbox_create(db, &who, &domain, address, cfg.address_price, &made,
+                                  balance, sizeof(balance));
+        if (rc != DB_EDUP || *prefix)
+            break;
+    }
+    switch (rc) {
+    case 0:
+        break;
+    case DB_EDUP:
+        reply_error(req, 409, "Email address already taken");
+        return;
+    case STORE_NOFUNDS:
+        reply_error(req, 402, "Insufficient balance");
+        return;
+    default:
+        api_db_failed(req, db, "create mailbox");
+        return;
+    }
+    json_object *out = json_object_new_object();
+    json_object_object_add(out, "message", json_object_new_string("Email generated successfully"));
+    json_object_object_add(out, "email", json_object_new_string(made.address));
+    json_object_object_add(out, "balance", reply_decimal(balance));
+    json_object_object_add(out, "id", json_object_new_int64((int64_t)made.id));
+    reply_json(req, 201, out);
+}
+
+/* A positive whole number query parameter, or def when absent; -1 when malformed. */
+static long mail_query_number(HTTP_REQUEST *req, const char *name, long def)
+{
+    char buf[24], *end;
+    int found = http_query(req, name, buf, sizeof(buf));
+    if (found == 0 || (found == 1 && *buf == '\0'))
+        return def;
+    if (found < 0)
+        return -1;
+    long n = strtol(buf, &end, 10);
+    return *end == '\0' && n >= 1 && n <= 1000000 ? n : -1;
+}
+
+static void mail_list(HTTP_REQUEST *req)
+{
+    DB *db;
+    STORE_PRINCIPAL who;
+
+    if ((db = api_db(req)) == NULL || api_authenticate(req, db, &who) != 0)
+        return;
+    long page = mail_query_number(req, "page", 1);
+    long per_page = mail_query_number(req, "per_page", 10);
+    if (page < 0 || per_page < 0) {
+        reply_error(req, 400, "page and per_page must be positive whole numbers");
+        return;
+    }
+    if (per_page > 100)
+        per_page = 100;
+
+    STORE_MAILBOX *boxes;
+    size_t count;
+    long long total;
+    if (store_mailbox_list(db, who.account_id, page, per_page, &boxes, &count, &total) != 0) {
+        api_db_failed(req, db, "list mailboxes");
+        return;
+    }
+    json_object *emails = json_object_new_array();
+    for (size_t i = 0; i < count; i++) {
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "id", json_object_new_int64((int64_t)boxes[i].id));
+        json_object_object_add(e, "email_address", json_object_new_string(boxes[i].address));
+        json_object_object_add(e, "domain_id", json_object_new_int64((int64_t)boxes[i].domain_id));
+        json_object_object_add(e, "created_at", reply_time(boxes[i].created_at, 0));
+        json_object_array_add(emails, e);
+    }
+    free(boxes);
+    json_object *out = json_object_new_object();
+    json_object_object_add(out, "emails", emails);
+    json_object_object_add(out, "total", json_object_new_int64(total));
+    json_object_object_add(out, "page", json_object_new_int64(page));
+    json_object_object_add(out, "per_page", json_object_new_int64(per_page));
+    reply_json(req, 200, out);
+}
+
+static void mail_inbox(HTTP_REQUEST *req)
+{
+    DB *db;
+    STORE_PRINCIPAL who;
+    STORE_MAILBOX box;
+    char address[ADDRESS_MAX + 1];
+
+    if ((db = api_db(req)) == NULL || api_authenticate(req, db, &who) != 0)
+        return;
+    snprintf(address, sizeof(address), "%s", req->params[0]);
+    address_lowercase(address);
+    int rc = store_mailbox_find_owned(db, address, who.account_id, &box);
+    if (rc == STORE_NOTFOUND) {
+        reply_error(req, 404, "Email address not found");
+        return;
+    }
+    STORE_MESSAGE *messages;
+    size_t count;
+    if (rc != 0 || store_messages_of_mailbox(db, box.id, NULL, &messages, &count) != 0) {
+        api_db_failed(req, db, "read inbox");
+        return;
+    }
+    json_object *emails = json_object_new_array();
+    for (size_t i = 0; i < count; i++) {
+        const STORE_MESSAGE *m = &messages[i];
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "id", json_object_new_int64((int64_t)m->id));
+        json_object_object_add(e, "from", json_object_new_string(*m->header_from ? m->header_from : m->envelope_from));
+        json_object_object_add(e, "subject", json_object_new_string(m->subject));
+        json_object_object_add(e, "body", json_object_new_string(m->body_text));
+        json_object_object_add(e, "html", json_object_new_string(m->body_html));
+        json_object_object_add(e, "received_at", reply_time(m->received_at, 0));
+        json_object_array_add(emails, e);
+    }
+    store_messages_free(messages, count);
+    json_object *out = json_object_new_object();
+    json_object_object_add(out, "emails", emails);
+    reply_json(req, 200, out);
+}
+
+static const HTTP_ROUTE mail_routes[] = {
+    { "POST", "/api/mail/generate", mail_generate },
+    { "GET", "/api/mail/list", mail_list },
+    { "GET", "/api/mail/inbox/{}", mail_inbox },
+    { 0 },
+};
+
+int main(void)
+{
+    return http_serve("tempmail-mail", mail_routes);
+}

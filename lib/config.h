@@ -1,0 +1,71 @@
+#ifndef TEMPMAIL_CONFIG_H
+#define TEMPMAIL_CONFIG_H
+
+/*++
+ * NAME
+ *	config 3
+ * SUMMARY
+ *	tempmail.conf: the operator's settings
+ * SYNOPSIS
+ *	#include "config.h"
+ *
+ *	extern struct config cfg;
+ *
+ *	int	config_load(const char *path, char *err, size_t errlen);
+ *	int	config_parse_line(const char *line, char *err, size_t errlen);
+ *	void	config_reset(void);
+ * DESCRIPTION
+ *	The file holds `key = value` lines; `#` starts a comment line. Every key is
+ *	listed, with its default and limits, in the parameter table of config.c;
+ *	an unknown key, a malformed line or a number out of range is an error.
+ *
+ *	config_load() resets cfg to the defaults, then reads path; with path NULL
+ *	it reads $TEMPMAIL_CONF, or /etc/tempmail/tempmail.conf when that is unset.
+ *	A missing file is an error: a program run with no configuration would talk
+ *	to the wrong database.
+ * DIAGNOSTICS
+ *	config_load() and config_parse_line() return 0 on success, -1 with a
+ *	message ("file:line: reason") in err otherwise.
+ *--*/
+
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/tempmail/tempmail.conf"
+
+struct config {
+    /* MariaDB */
+    char *db_host;              /* host name, or empty to use db_socket */
+    long db_port;
+    char *db_socket;
+    char *db_user;
+    char *db_password;
+    char *db_name;
+    long db_pool_size;          /* milter: most connections open at once */
+
+    /* The service */
+    char *default_domain;       /* used by generate when the client names none */
+    char *mail_host;            /* the MX target custom domains must point at */
+    char *address_price;        /* decimal string, debited per generated address */
+    long message_ttl;           /* seconds a message lives after receipt */
+    long max_message_size;      /* bytes; larger mail gets 552 5.3.4 */
+    long max_request_body;      /* bytes of an HTTP request body */
+    char *master_key_hash;      /* hex SHA-256 of the admin master key, or empty */
+    long rate_free;             /* requests per hour, free tier */
+    long rate_pro;              /* requests per hour, pro tier */
+    long register_per_ip;       /* self-service sign-ups per client IP per hour */
+
+    /* Milter */
+    char *milter_socket;        /* libmilter connection spec: unix:/path or inet:port@host */
+
+    /* DNS for custom-domain verification */
+    char *dns_server;           /* resolver address, empty: the system's */
+    long dns_port;
+};
+
+extern struct config cfg;
+
+extern int config_load(const char *path, char *err, size_t errlen);
+extern int config_parse_line(const char *line, char *err, size_t errlen);
+extern void config_reset(void);
+
+#endif

@@ -1,0 +1,524 @@
+/*++
+ * NAME
+ *	db 3
+ * SUMMARY
+ *	MariaDB connections and prepared statements (see db.h)
+ * DESCRIPTION
+ *	Statements are prepared once per connection and kept in a small cache
+ *	keyed by the address of their SQL text, so a route binary that serves
+ *	thousands of requests prepares each statement once.
+ *
+ *	Result rows are copied out of the statement into a DB_RESULT, every
+ *	column as text: the store decides what a column means, and DECIMALs stay
+ *	exact.
+ *--*/
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+
+#define DB_STMT_CACHE   64
+#define DB_MAX_PARAMS   32
+#define DB_MAX_COLS     64
+
+struct db_stmt_slot {
+    const char *sql;            /* identity: the literal's address */
+    MYSQL_STMT *stmt;
+};
+
+struct db {
+    MYSQL *mysql;
+    struct db_stmt_slot cache[DB_STMT_CACHE];
+    int ncache;
+    int in_txn;
+    int last_errno;
+    char last_error[512];
+};
+
+struct db_cell {
+    char *data;                 /* NUL-terminated; NULL for SQL NULL */
+    size_t len;
+};
+
+struct db_result {
+    size_t rows;
+    unsigned cols;
+    struct db_cell *cells;      /* rows * cols */
+};
+
+/* Errors after which the connection is gone and a reconnect may help. */
+static int db_connection_lost(int code)
+{
+    return code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST
+        || code == CR_CONNECTION_ERROR || code == CR_CONN_HOST_ERROR
+        || code == CR_SERVER_LOST_EXTENDED || code == ER_UNKNOWN_STMT_HANDLER
+        || code == CR_COMMANDS_OUT_OF_SYNC || code == ER_CONNECTION_KILLED
+        || code == ER_SERVER_SHUTDOWN;
+}
+
+static void db_set_error(DB *db, int code, const char *text)
+{
+    db->last_errno = code;
+    snprintf(db->last_error, sizeof(db->last_error), "%s", text ? text : "unknown error");
+}
+
+static void db_drop_statements(DB *db)
+{
+    for (int i = 0; i < db->ncache; i++)
+        mysql_stmt_close(db->cache[i].stmt);
+    db->ncache = 0;
+}
+
+static MYSQL *db_connect(char *err, size_t errlen)
+{
+    MYSQL *mysql = mysql_init(NULL);
+    if (mysql == NULL) {
+        snprintf(err, errlen, "mysql_init: out of memory");
+        return NULL;
+    }
+    unsigned int connect_timeout = 5, io_timeout = 30;
+    mysql_options(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+    mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
+    mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
+    mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    mysql_options(mysql, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+
+    const char *host = *cfg.db_host ? cfg.db_host : NULL;
+    const char *socket = host ? NULL : cfg.db_socket;
+    if (mysql_real_connect(mysql, host, cfg.db_user, cfg.db_password, cfg.db_name,
+                           (unsigned)cfg.db_port, socket, 0) == NULL) {
+        snprintf(err, errlen, "connect to MariaDB %s as %s: %s",
+                 host ? host : socket, cfg.db_user, mysql_error(mysql));
+        mysql_close(mysql);
+        return NULL;
+    }
+    return mysql;
+}
+
+DB *db_open(char *err, size_t errlen)
+{
+    DB *db = calloc(1, sizeof(*db));
+    if (db == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if ((db->mysql = db_connect(err, errlen)) == NULL) {
+        free(db);
+        return NULL;
+    }
+    return db;
+}
+
+void db_close(DB *db)
+{
+    if (db == NULL)
+        return;
+    db_drop_statements(db);
+    if (db->mysql)
+        mysql_close(db->mysql);
+    free(db);
+}
+
+static int db_reconnect(DB *db)
+{
+    char err[512];
+
+    db_drop_statements(db);
+    if (db->mysql)
+        mysql_close(db->mysql);
+    db->in_txn = 0;
+    if ((db->mysql = db_connect(err, sizeof(err))) == NULL) {
+        db_set_error(db, CR_CONNECTION_ERROR, err);
+        return -1;
+    }
+    log_info("reconnected to MariaDB");
+    return 0;
+}
+
+static MYSQL_STMT *db_prepare(DB *db, const char *sql)
+{
+    for (int i = 0; i < db->ncache; i++)
+        if (db->cache[i].sql == sql)
+            return db->cache[i].stmt;
+
+    if (db->mysql == NULL) {
+        db_set_error(db, CR_SERVER_GONE_ERROR, "not connected");
+        return NULL;
+    }
+    MYSQL_STMT *stmt = mysql_stmt_init(db->mysql);
+    if (stmt == NULL) {
+        db_set_error(db, mysql_errno(db->mysql), mysql_error(db->mysql));
+        return NULL;
+    }
+    if (mysql_stmt_prepare(stmt, sql, (unsigned long)strlen(sql)) != 0) {
+        db_set_error(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+        mysql_stmt_close(stmt);
+        return NULL;
+    }
+    my_bool update_max = 1;
+    mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
+    if (db->ncache == DB_STMT_CACHE) {
+        /* Full: evict the oldest. The project has far fewer statements than this. */
+        mysql_stmt_close(db->cache[0].stmt);
+        memmove(db->cache, db->cache + 1, sizeof(db->cache[0]) * (DB_STMT_CACHE - 1));
+        db->ncache--;
+    }
+    db->cache[db->ncache].sql = sql;
+    db->cache[db->ncache].stmt = stmt;
+    db->ncache++;
+    return stmt;
+}
+
+/* Parameters, decoded from the format once, so that a retry can bind them again. */
+struct db_params {
+    int count;
+    MYSQL_BIND bind[DB_MAX_PARAMS];
+    long long ints[DB_MAX_PARAMS];
+    unsigned long lengths[DB_MAX_PARAMS];
+    my_bool nulls[DB_MAX_PARAMS];
+};
+
+static void db_params_decode(struct db_params *p, const char *fmt, va_list ap)
+{
+    memset(p, 0, sizeof(*p));
+    for (const char *f = fmt ? fmt : ""; *f; f++) {
+        int i = p->count++;
+        if (i >= DB_MAX_PARAMS)
+            log_panic("db: more than %d parameters", DB_MAX_PARAMS);
+        MYSQL_BIND *b = &p->bind[i];
+        switch (*f) {
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            b->buffer_type = MYSQL_TYPE_STRING;
+            if (s == NULL) {
+                p->nulls[i] = 1;
+                b->is_null = &p->nulls[i];
+            } else {
+                b->buffer = (void *)s;
+                p->lengths[i] = (unsigned long)strlen(s);
+                b->buffer_length = p->lengths[i];
+                b->length = &p->lengths[i];
+            }
+            break;
+        }
+        case 'b': {
+            const void *data = va_arg(ap, const void *);
+            size_t len = va_arg(ap, size_t);
+            b->buffer_type = MYSQL_TYPE_BLOB;
+            b->buffer = (void *)(data ? data : "");
+            p->lengths[i] = (unsigned long)len;
+            b->buffer_length = p->lengths[i];
+            b->length = &p->lengths[i];
+            break;
+        }
+        case 'i':
+            p->ints[i] = va_arg(ap, long long);
+            b->buffer_type = MYSQL_TYPE_LONGLONG;
+            b->buffer = &p->ints[i];
+            break;
+        case 'u':
+            p->ints[i] = (long long)va_arg(ap, unsigned long long);
+            b->buffer_type = MYSQL_TYPE_LONGLONG;
+            b->buffer = &p->ints[i];
+            b->is_unsigned = 1;
+            break;
+        default:
+            log_panic("db: bad parameter format letter '%c'", *f);
+        }
+    }
+}
+
+/* Prepare (cached), bind and execute; reconnect once if the server went away. */
+static MYSQL_STMT *db_run(DB *db, const char *sql, struct db_params *p)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        MYSQL_STMT *stmt = db_prepare(db, sql);
+        if (stmt != NULL) {
+            if ((unsigned long)p->count != mysql_stmt_param_count(stmt))
+                log_panic("db: statement wants %lu parameters, given %d: %s",
+                          mysql_stmt_param_count(stmt), p->count, sql);
+            if (mysql_stmt_bind_param(stmt, p->bind) == 0 && mysql_stmt_execute(stmt) == 0)
+                return stmt;
+            db_set_error(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+        }
+        if (attempt > 0 || db->in_txn || !db_connection_lost(db->last_errno))
+            break;
+        if (db_reconnect(db) != 0)
+            break;
+    }
+    if (db_connection_lost(db->last_errno))
+        db->in_txn = 0;
+    return NULL;
+}
+
+static int db_failure_code(const DB *db)
+{
+    return db->last_errno == ER_DUP_ENTRY ? DB_EDUP : DB_EFAIL;
+}
+
+long long db_exec(DB *db, const char *sql, const char *fmt, ...)
+{
+    struct db_params p;
+    va_list ap;
+
+    va_start(ap, fmt);
+    db_params_decode(&p, fmt, ap);
+    va_end(ap);
+    MYSQL_STMT *stmt = db_run(db, sql, &p);
+    if (stmt == NULL)
+        return db_failure_code(db);
+    long long affected = (long long)mysql_stmt_affected_rows(stmt);
+    return affected < 0 ? 0 : affected;
+}
+
+unsigned long long db_insert_id(DB *db)
+{
+    return db->mysql ? (unsigned long long)mysql_insert_id(db->mysql) : 0;
+}
+
+static int db_fetch_rows(DB *db, MYSQL_STMT *stmt, DB_RESULT *res)
+{
+    MYSQL_RES *meta = mysql_stmt_result_metadata(stmt);
+    if (meta == NULL) {
+        db_set_error(db, mysql_stmt_errno(stmt), "statement returns no rows");
+        return DB_EFAIL;
+    }
+    unsigned ncols = mysql_num_fields(meta);
+    if (ncols > DB_MAX_COLS)
+        log_panic("db: more than %d result columns", DB_MAX_COLS);
+    if (mysql_stmt_store_result(stmt) != 0) {
+        db_set_error(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+        mysql_free_result(meta);
+        return DB_EFAIL;
+    }
+    MYSQL_FIELD *fields = mysql_fetch_fields(meta);
+    MYSQL_BIND bind[DB_MAX_COLS];
+    unsigned long lengths[DB_MAX_COLS];
+    my_bool nulls[DB_MAX_COLS], errors[DB_MAX_COLS];
+    char *buffers[DB_MAX_COLS];
+    memset(bind, 0, sizeof(bind));
+    for (unsigned c = 0; c < ncols; c++) {
+        /* max_length is exact for strings and blobs; 64 holds any number or date. */
+        size_t size = fields[c].max_length > 64 ? fields[c].max_length : 64;
+        buffers[c] = malloc(size + 1);
+        if (buffers[c] == NULL)
+            log_fatal("db: out of memory");
+        bind[c].buffer_type = MYSQL_TYPE_STRING;
+        bind[c].buffer = buffers[c];
+        bind[c].buffer_length = size;
+        bind[c].length = &lengths[c];
+        bind[c].is_null = &nulls[c];
+        bind[c].error = &errors[c];
+    }
+    int rc = 0;
+    if (ncols > 0 && mysql_stmt_bind_result(stmt, bind) != 0) {
+        db_set_error(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+        rc = DB_EFAIL;
+    }
+    size_t nrows = (size_t)mysql_stmt_num_rows(stmt);
+    res->cols = ncols;
+    res->rows = 0;
+    res->cells = calloc(nrows * ncols + 1, sizeof(struct db_cell));
+    if (res->cells == NULL)
+        log_fatal("db: out of memory");
+    while (rc == 0) {
+        int f = mysql_stmt_fetch(stmt);
+        if (f == MYSQL_NO_DATA)
+            break;
+        if (f == 1) {
+            db_set_error(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+            rc = DB_EFAIL;
+            break;
+        }
+        if (res->rows == nrows)
+            break;
+        for (unsigned c = 0; c < ncols; c++) {
+            struct db_cell *cell = &res->cells[res->rows * ncols + c];
+            if (nulls[c])
+                continue;
+            cell->len = lengths[c];
+            cell->data = malloc(cell->len + 1);
+            if (cell->data == NULL)
+                log_fatal("db: out of memory");
+            if (lengths[c] <= bind[c].buffer_length) {
+                memcpy(cell->data, buffers[c], cell->len);
+            } else {
+                /* Longer than max_length promised: fetch the column whole. */
+                MYSQL_BIND whole;
+                memset(&whole, 0, sizeof(whole));
+                whole.buffer_type = MYSQL_TYPE_STRING;
+                whole.buffer = cell->data;
+                whole.buffer_length = cell->len + 1;
+                mysql_stmt_fetch_column(stmt, &whole, c, 0);
+            }
+            cell->data[cell->len] = '\0';
+        }
+        res->rows++;
+    }
+    for (unsigned c = 0; c < ncols; c++)
+        free(buffers[c]);
+    mysql_stmt_free_result(stmt);
+    mysql_free_result(meta);
+    return rc;
+}
+
+int db_query(DB *db, DB_RESULT **resp, const char *sql, const char *fmt, ...)
+{
+    struct db_params p;
+    va_list ap;
+
+    *resp = NULL;
+    va_start(ap, fmt);
+    db_params_decode(&p, fmt, ap);
+    va_end(ap);
+    MYSQL_STMT *stmt = db_run(db, sql, &p);
+    if (stmt == NULL)
+        return db_failure_code(db);
+    DB_RESULT *res = calloc(1, sizeof(*res));
+    if (res == NULL)
+        log_fatal("db: out of memory");
+    if (db_fetch_rows(db, stmt, res) != 0) {
+        db_result_free(res);
+        return DB_EFAIL;
+    }
+    *resp = res;
+    return 0;
+}
+
+/* Plain statements with no data in them: transaction control only. */
+static int db_simple(DB *db, const char *sql)
+{
+    if (db->mysql == NULL || mysql_real_query(db->mysql, sql, (unsigned long)strlen(sql)) != 0) {
+        if (db->mysql)
+            db_set_error(db, mysql_errno(db->mysql), mysql_error(db->mysql));
+        return DB_EFAIL;
+    }
+    return 0;
+}
+
+int db_begin(DB *db)
+{
+    if (db->mysql == NULL || mysql_ping(db->mysql) != 0) {
+        /* Reconnecting is safe here: no transaction is open yet. */
+        if (db_reconnect(db) != 0)
+            return DB_EFAIL;
+    }
+    if (db_simple(db, "START TRANSACTION") != 0)
+        return DB_EFAIL;
+    db->in_txn = 1;
+    return 0;
+}
+
+int db_commit(DB *db)
+{
+    int rc = db_simple(db, "COMMIT");
+    db->in_txn = 0;
+    return rc == 0 ? 0 : db_failure_code(db);
+}
+
+void db_rollback(DB *db)
+{
+    if (db->in_txn && db->mysql)
+        (void)db_simple(db, "ROLLBACK");
+    db->in_txn = 0;
+}
+
+size_t db_rows(const DB_RESULT *res)
+{
+    return res ? res->rows : 0;
+}
+
+static const struct db_cell *db_cell(const DB_RESULT *res, size_t row, unsigned col)
+{
+    if (res == NULL || row >= res->rows || col >= res->cols)
+        log_panic("db: cell %zu,%u outside the result", row, col);
+    return &res->cells[row * res->cols + col];
+}
+
+const char *db_get(const DB_RESULT *res, size_t row, unsigned col)
+{
+    const struct db_cell *cell = db_cell(res, row, col);
+    return cell->data ? cell->data : "";
+}
+
+size_t db_len(const DB_RESULT *res, size_t row, unsigned col)
+{
+    return db_cell(res, row, col)->len;
+}
+
+int db_isnull(const DB_RESULT *res, size_t row, unsigned col)
+{
+    return db_cell(res, row, col)->data == NULL;
+}
+
+long long db_get_ll(const DB_RESULT *res, size_t row, unsigned col)
+{
+    const struct db_cell *cell = db_cell(res, row, col);
+    return cell->data ? strtoll(cell->data, NULL, 10) : 0;
+}
+
+void db_result_free(DB_RESULT *res)
+{
+    if (res == NULL)
+        return;
+    if (res->cells)
+        for (size_t i = 0; i < res->rows * res->cols; i++)
+            free(res->cells[i].data);
+    free(res->cells);
+    free(res);
+}
+
+int db_errno(const DB *db)
+{
+    return db->last_errno;
+}
+
+const char *db_error(const DB *db)
+{
+    return db->last_error;
+}
+
+int db_run_script(DB *db, const char *text, char *err, size_t errlen)
+{
+    if (db->mysql == NULL || mysql_ping(db->mysql) != 0) {
+        if (db_reconnect(db) != 0) {
+            snprintf(err, errlen, "%s", db->last_error);
+            return DB_EFAIL;
+        }
+    }
+    if (mysql_set_server_option(db->mysql, MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0) {
+        snprintf(err, errlen, "%s", mysql_error(db->mysql));
+        return DB_EFAIL;
+    }
+    int rc = 0;
+    if (mysql_real_query(db->mysql, text, (unsigned long)strlen(text)) != 0) {
+        snprintf(err, errlen, "%s", mysql_error(db->mysql));
+        rc = DB_EFAIL;
+    } else {
+        for (;;) {
+            MYSQL_RES *r = mysql_store_result(db->mysql);
+            if (r)
+                mysql_free_result(r);
+            int next = mysql_next_result(db->mysql);
+            if (next == -1)
+                break;
+            if (next > 0) {
+                snprintf(err, errlen, "%s", mysql_error(db->mysql));
+                rc = DB_EFAIL;
+                break;
+            }
+        }
+    }
+    mysql_set_server_option(db->mysql, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
+    return rc;
+}

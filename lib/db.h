@@ -1,0 +1,93 @@
+#ifndef TEMPMAIL_DB_H
+#define TEMPMAIL_DB_H
+
+/*++
+ * NAME
+ *	db 3
+ * SUMMARY
+ *	MariaDB connections and prepared statements
+ * SYNOPSIS
+ *	#include "db.h"
+ *
+ *	DB	*db_open(char *err, size_t errlen);
+ *	void	db_close(DB *db);
+ *
+ *	long long db_exec(DB *db, const char *sql, const char *fmt, ...);
+ *	int	db_query(DB *db, DB_RESULT **res, const char *sql, const char *fmt, ...);
+ *	unsigned long long db_insert_id(DB *db);
+ *
+ *	int	db_begin(DB *db);
+ *	int	db_commit(DB *db);
+ *	void	db_rollback(DB *db);
+ *
+ *	size_t	db_rows(const DB_RESULT *res);
+ *	const char *db_get(const DB_RESULT *res, size_t row, unsigned col);
+ *	size_t	db_len(const DB_RESULT *res, size_t row, unsigned col);
+ *	int	db_isnull(const DB_RESULT *res, size_t row, unsigned col);
+ *	long long db_get_ll(const DB_RESULT *res, size_t row, unsigned col);
+ *	void	db_result_free(DB_RESULT *res);
+ *
+ *	int	db_errno(const DB *db);
+ *	const char *db_error(const DB *db);
+ * DESCRIPTION
+ *	A DB is one connection, used by one thread at a time, with the session in
+ *	UTC. Only lib/store*.c calls the statement functions: the SQL of the
+ *	project lives there.
+ *
+ *	Every statement is a server-side prepared statement, cached on the
+ *	connection by the address of its SQL text: pass string literals, never a
+ *	built string. Parameters are described by fmt, one letter each:
+ *	s	const char *, a string (NULL binds SQL NULL)
+ *	b	const void *, size_t: bytes (a blob)
+ *	i	long long
+ *	u	unsigned long long
+ *
+ *	db_exec() runs a statement that returns no rows and gives the number of
+ *	affected rows. db_query() runs one that does and stores every row in
+ *	*res, each column as text (numbers and DECIMALs in their SQL text form,
+ *	DATETIME as "YYYY-MM-DD HH:MM:SS.mmm"); free it with db_result_free().
+ *
+ *	A connection lost between statements (server restart, idle timeout) is
+ *	reopened once and the statement retried, unless a transaction was open:
+ *	then the error is returned, since the transaction is gone.
+ * DIAGNOSTICS
+ *	db_open() returns NULL with a reason in err. db_exec() returns the
+ *	affected row count, or DB_EDUP when a unique key was violated, or DB_EFAIL
+ *	on any other failure; db_query(), db_begin() and db_commit() return 0 or
+ *	the same negative codes. db_errno() and db_error() tell the server's
+ *	reason for the last failure: log it, never show it to a client.
+ *--*/
+
+#include <stddef.h>
+
+typedef struct db DB;
+typedef struct db_result DB_RESULT;
+
+#define DB_EFAIL    (-1)
+#define DB_EDUP     (-2)
+
+extern DB *db_open(char *err, size_t errlen);
+extern void db_close(DB *db);
+
+extern long long db_exec(DB *db, const char *sql, const char *fmt, ...);
+extern int db_query(DB *db, DB_RESULT **res, const char *sql, const char *fmt, ...);
+extern unsigned long long db_insert_id(DB *db);
+
+extern int db_begin(DB *db);
+extern int db_commit(DB *db);
+extern void db_rollback(DB *db);
+
+extern size_t db_rows(const DB_RESULT *res);
+extern const char *db_get(const DB_RESULT *res, size_t row, unsigned col);
+extern size_t db_len(const DB_RESULT *res, size_t row, unsigned col);
+extern int db_isnull(const DB_RESULT *res, size_t row, unsigned col);
+extern long long db_get_ll(const DB_RESULT *res, size_t row, unsigned col);
+extern void db_result_free(DB_RESULT *res);
+
+extern int db_errno(const DB *db);
+extern const char *db_error(const DB *db);
+
+/* Run a file of SQL statements (schema, migrations): not for data. */
+extern int db_run_script(DB *db, const char *text, char *err, size_t errlen);
+
+#endif

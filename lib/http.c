@@ -1,0 +1,309 @@
+/*++
+ * NAME
+ *	http 3
+ * SUMMARY
+ *	the FastCGI loop of every route binary (see http.h)
+ * DESCRIPTION
+ *	One process serves one request at a time (the web server runs several
+ *	processes); all per-request memory is freed before the next accept.
+ *--*/
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "reply.h"
+
+#define HTTP_EXTRA_HEADERS  4096
+#define HTTP_PATH_MAX       2048
+
+struct http_impl {
+    FCGX_Request fcgx;
+    char path[HTTP_PATH_MAX];
+    char scratch[HTTP_PATH_MAX];
+    char headers[HTTP_EXTRA_HEADERS];
+    size_t headers_len;
+    char *body;
+};
+
+const char *http_status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default:  return "Status";
+    }
+}
+
+static int http_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tolower(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+int http_percent_decode(const char *in, size_t in_len, char *out, size_t out_len, int plus_is_space)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < in_len; i++) {
+        int c = (unsigned char)in[i];
+        if (c == '%') {
+            int hi, lo;
+            if (i + 2 >= in_len || (hi = http_hexval(in[i + 1])) < 0
+                || (lo = http_hexval(in[i + 2])) < 0)
+                return -1;
+            c = hi * 16 + lo;
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            c = ' ';
+        }
+        if (c == '\0' || o + 1 >= out_len)
+            return -1;
+        out[o++] = (char)c;
+    }
+    if (o >= out_len)
+        return -1;
+    out[o] = '\0';
+    return 0;
+}
+
+int http_route_match(const char *pattern, const char *path, char *scratch, size_t scratch_len,
+                     const char **params, int *nparams)
+{
+    size_t used = 0;
+    const char *p = pattern, *s = path;
+
+    *nparams = 0;
+    while (*p && *s) {
+        if (p[0] == '{' && p[1] == '}') {
+            size_t seg = strcspn(s, "/");
+            if (seg == 0 || *nparams >= HTTP_MAX_PARAMS || used + seg + 1 > scratch_len)
+                return 0;
+            memcpy(scratch + used, s, seg);
+            scratch[used + seg] = '\0';
+            params[(*nparams)++] = scratch + used;
+            used += seg + 1;
+            s += seg;
+            p += 2;
+        } else if (*p == *s) {
+            p++;
+            s++;
+        } else {
+            return 0;
+        }
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+const char *http_header(const HTTP_REQUEST *req, const char *name)
+{
+    struct http_impl *impl = req->impl;
+    char var[128] = "HTTP_";
+    size_t n = 5;
+
+    for (const char *c = name; *c && n + 1 < sizeof(var); c++)
+        var[n++] = *c == '-' ? '_' : (char)toupper((unsigned char)*c);
+    var[n] = '\0';
+    if (strcmp(name, "Content-Type") == 0 || strcmp(name, "content-type") == 0)
+        return FCGX_GetParam("CONTENT_TYPE", impl->fcgx.envp);
+    return FCGX_GetParam(var, impl->fcgx.envp);
+}
+
+int http_query(const HTTP_REQUEST *req, const char *name, char *buf, size_t len)
+{
+    size_t name_len = strlen(name);
+    const char *q = req->query;
+
+    while (*q) {
+        size_t pair = strcspn(q, "&");
+        const char *eq = memchr(q, '=', pair);
+        size_t key_len = eq ? (size_t)(eq - q) : pair;
+        if (key_len == name_len && memcmp(q, name, name_len) == 0) {
+            const char *value = eq ? eq + 1 : q + pair;
+            size_t value_len = (size_t)(q + pair - value);
+            return http_percent_decode(value, value_len, buf, len, 1) == 0 ? 1 : -1;
+        }
+        q += pair;
+        if (*q == '&')
+            q++;
+    }
+    return 0;
+}
+
+void http_add_header(HTTP_REQUEST *req, const char *name, const char *value)
+{
+    struct http_impl *impl = req->impl;
+
+    if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n")) {
+        log_warn("dropped a response header with CR or LF in it");
+        return;
+    }
+    int n = snprintf(impl->headers + impl->headers_len, sizeof(impl->headers) - impl->headers_len,
+                     "%s: %s\r\n", name, value);
+    if (n > 0 && impl->headers_len + (size_t)n < sizeof(impl->headers))
+        impl->headers_len += (size_t)n;
+    else
+        impl->headers[impl->headers_len] = '\0';
+}
+
+void http_respond(HTTP_REQUEST *req, int status, const char *content_type,
+                  const char *body, size_t len)
+{
+    struct http_impl *impl = req->impl;
+
+    if (req->answered)
+        log_panic("route answered twice: %s %s", req->method, req->path);
+    req->answered = 1;
+    FCGX_FPrintF(impl->fcgx.out,
+                 "Status: %d %s\r\n"
+                 "Content-Type: %s\r\n"
+                 "Content-Length: %zu\r\n"
+                 "Cache-Control: no-store\r\n"
+                 "X-Content-Type-Options: nosniff\r\n"
+                 "%s\r\n",
+                 status, http_status_text(status), content_type, len, impl->headers);
+    if (len > 0)
+        FCGX_PutStr(body, (int)len, impl->fcgx.out);
+}
+
+/* Read the body, refusing before reading when it is larger than allowed. */
+static int http_read_body(HTTP_REQUEST *req)
+{
+    struct http_impl *impl = req->impl;
+    const char *cl = FCGX_GetParam("CONTENT_LENGTH", impl->fcgx.envp);
+    long long want = cl && *cl ? strtoll(cl, NULL, 10) : 0;
+
+    req->body = "";
+    req->body_len = 0;
+    if (want < 0) {
+        reply_error(req, 400, "Invalid Content-Length");
+        return -1;
+    }
+    if (want > cfg.max_request_body) {
+        reply_error(req, 413, "Request body too large");
+        return -1;
+    }
+    if (want == 0)
+        return 0;
+    impl->body = malloc((size_t)want + 1);
+    if (impl->body == NULL) {
+        reply_error(req, 503, "Service temporarily unavailable");
+        return -1;
+    }
+    int got = FCGX_GetStr(impl->body, (int)want, impl->fcgx.in);
+    if (got != want) {
+        reply_error(req, 400, "Request body shorter than Content-Length");
+        return -1;
+    }
+    impl->body[got] = '\0';
+    req->body = impl->body;
+    req->body_len = (size_t)got;
+    return 0;
+}
+
+static void http_dispatch(HTTP_REQUEST *req, const HTTP_ROUTE *routes)
+{
+    struct http_impl *impl = req->impl;
+    char allow[128] = "";
+    const char *params[HTTP_MAX_PARAMS];
+    int nparams;
+
+    for (const HTTP_ROUTE *r = routes; r->pattern; r++) {
+        if (!http_route_match(r->pattern, req->path, impl->scratch, sizeof(impl->scratch),
+                              params, &nparams))
+            continue;
+        if (strcmp(r->method, req->method) != 0) {
+            if (strstr(allow, r->method) == NULL && strlen(allow) + strlen(r->method) + 3 < sizeof(allow)) {
+                if (*allow)
+                    strcat(allow, ", ");
+                strcat(allow, r->method);
+            }
+            continue;
+        }
+        memcpy(req->params, params, sizeof(params));
+        req->nparams = nparams;
+        if (http_read_body(req) == 0)
+            r->handler(req);
+        return;
+    }
+    if (*allow) {
+        http_add_header(req, "Allow", allow);
+        reply_error(req, 405, "Method not allowed");
+    } else {
+        reply_error(req, 404, "Not found");
+    }
+}
+
+int http_serve(const char *program, const HTTP_ROUTE *routes)
+{
+    char err[512];
+    struct http_impl *impl = calloc(1, sizeof(*impl));
+
+    log_open(program, 0);
+    if (impl == NULL)
+        log_fatal("out of memory");
+    if (config_load(NULL, err, sizeof(err)) != 0)
+        log_fatal("configuration: %s", err);
+    if (FCGX_Init() != 0)
+        log_fatal("FCGX_Init failed");
+    FCGX_InitRequest(&impl->fcgx, 0, 0);
+
+    while (FCGX_Accept_r(&impl->fcgx) >= 0) {
+        HTTP_REQUEST req;
+        memset(&req, 0, sizeof(req));
+        req.impl = impl;
+        impl->headers_len = 0;
+        impl->headers[0] = '\0';
+        impl->body = NULL;
+
+        const char *method = FCGX_GetParam("REQUEST_METHOD", impl->fcgx.envp);
+        const char *uri = FCGX_GetParam("REQUEST_URI", impl->fcgx.envp);
+        const char *addr = FCGX_GetParam("REMOTE_ADDR", impl->fcgx.envp);
+        req.method = method ? method : "GET";
+        req.remote_addr = addr ? addr : "";
+        req.path = impl->path;
+        if (uri == NULL)
+            uri = "/";
+        size_t path_len = strcspn(uri, "?");
+        req.query = uri[path_len] == '?' ? uri + path_len + 1 : "";
+        if (http_percent_decode(uri, path_len, impl->path, sizeof(impl->path), 0) != 0) {
+            strcpy(impl->path, "/");
+            reply_error(&req, 400, "Malformed request path");
+        } else {
+            http_dispatch(&req, routes);
+        }
+        if (!req.answered) {
+            log_warn("%s %s: route gave no answer", req.method, req.path);
+            reply_error(&req, 500, "Internal server error");
+        }
+        free(impl->body);
+        impl->body = NULL;
+        FCGX_Finish_r(&impl->fcgx);
+    }
+    return 0;
+}

@@ -1,0 +1,85 @@
+#ifndef TEMPMAIL_HTTP_H
+#define TEMPMAIL_HTTP_H
+
+/*++
+ * NAME
+ *	http 3
+ * SUMMARY
+ *	the FastCGI loop every route binary runs, and its request/response
+ * SYNOPSIS
+ *	#include "http.h"
+ *
+ *	static const HTTP_ROUTE routes[] = {
+ *	    { "POST", "/api/mail/generate", mail_generate },
+ *	    { "GET",  "/api/mail/inbox/{}", mail_inbox },
+ *	    { 0 },
+ *	};
+ *	int main(void) { return http_serve("mail", routes); }
+ *
+ *	const char *http_header(const HTTP_REQUEST *req, const char *name);
+ *	int	http_query(const HTTP_REQUEST *req, const char *name, char *buf, size_t len);
+ *	void	http_add_header(HTTP_REQUEST *req, const char *name, const char *value);
+ *	void	http_respond(HTTP_REQUEST *req, int status, const char *content_type,
+ *			const char *body, size_t len);
+ *	const char *http_status_text(int status);
+ * DESCRIPTION
+ *	http_serve() loads the configuration, then accepts FastCGI requests
+ *	forever. For each it decodes the path (percent escapes undone), caps the
+ *	body at cfg.max_request_body before reading it, and calls the handler
+ *	of the first route whose method and pattern match. In a pattern, {}
+ *	matches one non-empty path segment; the matched segments are in
+ *	req->params. A path that matches a pattern under another method gets 405
+ *	with an Allow header; no pattern at all gets 404. These and the request
+ *	errors (400 bad escape, 413 body too large) are JSON, like every reply.
+ *
+ *	A handler must answer exactly once, with http_respond() or the reply_*
+ *	functions of reply.h; http_add_header() before that adds a header line.
+ *	http_header() takes a header name in any case ("X-API-Key") and returns
+ *	its value or NULL. http_query() copies the decoded value of a query
+ *	parameter into buf and returns 1, or 0 when absent, or -1 when it does not
+ *	fit or is malformed.
+ * SECURITY
+ *	Header values written by handlers must not hold CR or LF; http_add_header()
+ *	drops a header that does.
+ *--*/
+
+#include <stddef.h>
+
+#define HTTP_MAX_PARAMS 4
+
+typedef struct http_request {
+    const char *method;
+    const char *path;               /* decoded, without the query */
+    const char *query;              /* raw query string, "" when none */
+    const char *remote_addr;
+    const char *body;               /* NUL-terminated; "" when none */
+    size_t body_len;
+    const char *params[HTTP_MAX_PARAMS];
+    int nparams;
+    int answered;
+    void *impl;                     /* http.c's own state */
+} HTTP_REQUEST;
+
+typedef void (*HTTP_HANDLER)(HTTP_REQUEST *req);
+
+typedef struct http_route {
+    const char *method;
+    const char *pattern;
+    HTTP_HANDLER handler;
+} HTTP_ROUTE;
+
+extern int http_serve(const char *program, const HTTP_ROUTE *routes);
+
+extern const char *http_header(const HTTP_REQUEST *req, const char *name);
+extern int http_query(const HTTP_REQUEST *req, const char *name, char *buf, size_t len);
+extern void http_add_header(HTTP_REQUEST *req, const char *name, const char *value);
+extern void http_respond(HTTP_REQUEST *req, int status, const char *content_type,
+                         const char *body, size_t len);
+extern const char *http_status_text(int status);
+
+/* Pure helpers, exposed for the unit tests. */
+extern int http_percent_decode(const char *in, size_t in_len, char *out, size_t out_len, int plus_is_space);
+extern int http_route_match(const char *pattern, const char *path, char *scratch, size_t scratch_len,
+                            const char **params, int *nparams);
+
+#endif

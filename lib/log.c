@@ -1,0 +1,77 @@
+/*++
+ * NAME
+ *	log 3
+ * SUMMARY
+ *	logging for every tempmail program (see log.h)
+ *--*/
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char *log_program = "tempmail";
+static int log_syslog;
+
+void log_open(const char *program, int use_syslog)
+{
+    log_program = program;
+    log_syslog = use_syslog;
+    if (use_syslog)
+        openlog(program, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+static void log_vwrite(int priority, const char *level, const char *fmt, va_list ap)
+{
+    if (log_syslog) {
+        vsyslog(priority, fmt, ap);
+        return;
+    }
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fprintf(stderr, "%s %s[%ld]: %s: ", stamp, log_program, (long)getpid(), level);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+}
+
+void log_info(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vwrite(LOG_INFO, "info", fmt, ap);
+    va_end(ap);
+}
+
+void log_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vwrite(LOG_WARNING, "warning", fmt, ap);
+    va_end(ap);
+}
+
+void log_fatal(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vwrite(LOG_CRIT, "fatal", fmt, ap);
+    va_end(ap);
+    exit(1);
+}
+
+void log_panic(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vwrite(LOG_CRIT, "panic", fmt, ap);
+    va_end(ap);
+    abort();
+}

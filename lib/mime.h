@@ -1,0 +1,58 @@
+#ifndef TEMPMAIL_MIME_H
+#define TEMPMAIL_MIME_H
+
+/*++
+ * NAME
+ *	mime 3
+ * SUMMARY
+ *	raw RFC 5322 message to the fields tempmail stores (GMime)
+ * SYNOPSIS
+ *	#include "mime.h"
+ *
+ *	void	mime_init(void);
+ *	MIME_MESSAGE *mime_parse(const char *raw, size_t len);
+ *	void	mime_free(MIME_MESSAGE *msg);
+ * DESCRIPTION
+ *	mime_init() initialises GMime once per process, before any thread parses.
+ *
+ *	mime_parse() reads a whole message (headers, blank line, body, as received
+ *	over SMTP) and returns its decoded parts, every string UTF-8 and
+ *	NUL-terminated, never NULL (empty when absent):
+ *	from	the From header, RFC 2047 words decoded ("Name <a@b>" or "a@b")
+ *	subject	the Subject header, decoded
+ *	message_id the Message-ID header without angle brackets
+ *	text	the first text/plain part that is not an attachment, with its
+ *		transfer encoding undone and its charset converted to UTF-8
+ *	html	the first text/html part that is not an attachment, likewise
+ *	attachments every part with a filename or Content-Disposition:
+ *		attachment, with its decoded bytes
+ *	Malformed mail gives whatever could be read: capture never fails because
+ *	a sender wrote bad MIME.
+ * DIAGNOSTICS
+ *	mime_parse() returns NULL only when memory runs out.
+ *--*/
+
+#include <stddef.h>
+
+typedef struct mime_attachment {
+    char *filename;
+    char *content_type;         /* "type/subtype" */
+    unsigned char *data;
+    size_t size;
+} MIME_ATTACHMENT;
+
+typedef struct mime_message {
+    char *from;
+    char *subject;
+    char *message_id;
+    char *text;
+    char *html;
+    MIME_ATTACHMENT *attachments;
+    size_t n_attachments;
+} MIME_MESSAGE;
+
+extern void mime_init(void);
+extern MIME_MESSAGE *mime_parse(const char *raw, size_t len);
+extern void mime_free(MIME_MESSAGE *msg);
+
+#endif

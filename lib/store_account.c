@@ -1,0 +1,74 @@
+/*++
+ * NAME
+ *	store_account 3
+ * SUMMARY
+ *	accounts and API keys (see store.h)
+ *--*/
+
+#include <stdio.h>
+#include <string.h>
+
+#include "store.h"
+
+int store_key_authenticate(DB *db, const char *key_hash, STORE_PRINCIPAL *who)
+{
+    DB_RESULT *res;
+    int rc = db_query(db, &res,
+                      "SELECT a.id, k.id, a.tier, a.is_admin, a.balance"
+                      " FROM api_keys k JOIN accounts a ON a.id = k.account_id"
+                      " WHERE k.key_hash = ? AND k.revoked_at IS NULL AND a.disabled = 0",
+                      "s", key_hash);
+    if (rc != 0)
+        return rc;
+    if (db_rows(res) == 0) {
+        db_result_free(res);
+        return STORE_NOTFOUND;
+    }
+    memset(who, 0, sizeof(*who));
+    who->account_id = (unsigned long long)db_get_ll(res, 0, 0);
+    who->key_id = (unsigned long long)db_get_ll(res, 0, 1);
+    snprintf(who->tier, sizeof(who->tier), "%s", db_get(res, 0, 2));
+    who->is_admin = (int)db_get_ll(res, 0, 3);
+    snprintf(who->balance, sizeof(who->balance), "%s", db_get(res, 0, 4));
+    db_result_free(res);
+    return 0;
+}
+
+int store_account_create(DB *db, const char *email, const char *password_hash,
+                         const char *balance, int is_admin, unsigned long long *account_id)
+{
+    long long rc = db_exec(db,
+                           "INSERT INTO accounts (email, password_hash, balance, is_admin, created_at)"
+                           " VALUES (?, ?, CAST(? AS DECIMAL(18,6)), ?, UTC_TIMESTAMP(3))",
+                           "sssi", email, password_hash, balance ? balance : "0", (long long)is_admin);
+    if (rc < 0)
+        return (int)rc;
+    *account_id = db_insert_id(db);
+    return 0;
+}
+
+int store_account_find_by_email(DB *db, const char *email, unsigned long long *account_id)
+{
+    DB_RESULT *res;
+    int rc = db_query(db, &res, "SELECT id FROM accounts WHERE email = ?", "s", email);
+    if (rc != 0)
+        return rc;
+    rc = db_rows(res) ? 0 : STORE_NOTFOUND;
+    if (rc == 0)
+        *account_id = (unsigned long long)db_get_ll(res, 0, 0);
+    db_result_free(res);
+    return rc;
+}
+
+int store_key_create(DB *db, unsigned long long account_id, const char *key_hash,
+                     const char *key_prefix, const char *name, unsigned long long *key_id)
+{
+    long long rc = db_exec(db,
+                           "INSERT INTO api_keys (account_id, key_hash, key_prefix, name, created_at)"
+                           " VALUES (?, ?, ?, ?, UTC_TIMESTAMP(3))",
+                           "usss", account_id, key_hash, key_prefix, name ? name : "");
+    if (rc < 0)
+        return (int)rc;
+    *key_id = db_insert_id(db);
+    return 0;
+}

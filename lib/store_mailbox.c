@@ -1,0 +1,178 @@
+/*++
+ * NAME
+ *	store_mailbox 3
+ * SUMMARY
+ *	mailboxes, and the reads of their messages (see store.h)
+ *--*/
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+
+static void store_mailbox_from_row(const DB_RESULT *res, size_t row, STORE_MAILBOX *box)
+{
+    memset(box, 0, sizeof(*box));
+    box->id = (unsigned long long)db_get_ll(res, row, 0);
+    box->account_id = (unsigned long long)db_get_ll(res, row, 1);
+    box->api_key_id = (unsigned long long)db_get_ll(res, row, 2);
+    box->domain_id = (unsigned long long)db_get_ll(res, row, 3);
+    snprintf(box->address, sizeof(box->address), "%s", db_get(res, row, 4));
+    snprintf(box->created_at, sizeof(box->created_at), "%s", db_get(res, row, 5));
+}
+
+int store_mailbox_create(DB *db, const STORE_PRINCIPAL *who, const STORE_DOMAIN *domain,
+                         const char *address, const char *price, STORE_MAILBOX *made,
+                         char *new_balance, size_t balance_len)
+{
+    DB_RESULT *res = NULL;
+    long long rc;
+
+    if ((rc = db_begin(db)) != 0)
+        return (int)rc;
+    /* The debit only happens when the balance covers it: no overdraft under concurrency. */
+    rc = db_exec(db,
+                 "UPDATE accounts SET balance = balance - CAST(? AS DECIMAL(18,6))"
+                 " WHERE id = ? AND balance >= CAST(? AS DECIMAL(18,6))",
+                 "sus", price, who->account_id, price);
+    if (rc == 0)
+        rc = STORE_NOFUNDS;
+    if (rc < 0)
+        goto fail;
+    rc = db_exec(db,
+                 "INSERT INTO mailboxes (address, domain_id, account_id, api_key_id, created_at)"
+                 " VALUES (?, ?, ?, NULLIF(?, 0), UTC_TIMESTAMP(3))",
+                 "suuu", address, domain->id, who->account_id, who->key_id);
+    if (rc < 0)
+        goto fail;
+    unsigned long long id = db_insert_id(db);
+    rc = db_query(db, &res,
+                  "SELECT b.id, b.account_id, b.api_key_id, b.domain_id, b.address, b.created_at,"
+                  " a.balance FROM mailboxes b JOIN accounts a ON a.id = b.account_id"
+                  " WHERE b.id = ?", "u", id);
+    if (rc < 0 || db_rows(res) != 1) {
+        rc = rc < 0 ? rc : DB_EFAIL;
+        goto fail;
+    }
+    store_mailbox_from_row(res, 0, made);
+    snprintf(new_balance, balance_len, "%s", db_get(res, 0, 6));
+    db_result_free(res);
+    return db_commit(db);
+
+fail:
+    db_result_free(res);
+    db_rollback(db);
+    return (int)rc;
+}
+
+int store_mailbox_find_owned(DB *db, const char *address, unsigned long long account_id,
+                             STORE_MAILBOX *box)
+{
+    DB_RESULT *res;
+    int rc = db_query(db, &res,
+                      "SELECT id, account_id, api_key_id, domain_id, address, created_at"
+                      " FROM mailboxes WHERE address = ? AND account_id = ?"
+                      " AND (expires_at IS NULL OR expires_at > UTC_TIMESTAMP(3))",
+                      "su", address, account_id);
+    if (rc != 0)
+        return rc;
+    rc = db_rows(res) ? 0 : STORE_NOTFOUND;
+    if (rc == 0)
+        store_mailbox_from_row(res, 0, box);
+    db_result_free(res);
+    return rc;
+}
+
+int store_mailbox_list(DB *db, unsigned long long account_id, long page, long per_page,
+                       STORE_MAILBOX **boxes, size_t *count, long long *total)
+{
+    DB_RESULT *res;
+    int rc;
+
+    *boxes = NULL;
+    *count = 0;
+    rc = db_query(db, &res, "SELECT COUNT(*) FROM mailboxes WHERE account_id = ?", "u", account_id);
+    if (rc != 0)
+        return rc;
+    *total = db_get_ll(res, 0, 0);
+    db_result_free(res);
+
+    rc = db_query(db, &res,
+                  "SELECT id, account_id, api_key_id, domain_id, address, created_at"
+                  " FROM mailboxes WHERE account_id = ?"
+                  " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                  "uii", account_id, (long long)per_page, (long long)(page - 1) * per_page);
+    if (rc != 0)
+        return rc;
+    size_t n = db_rows(res);
+    if (n > 0) {
+        if ((*boxes = calloc(n, sizeof(**boxes))) == NULL)
+            log_fatal("out of memory");
+        for (size_t i = 0; i < n; i++)
+            store_mailbox_from_row(res, i, &(*boxes)[i]);
+    }
+    *count = n;
+    db_result_free(res);
+    return 0;
+}
+
+static char *store_strdup(const char *s)
+{
+    char *copy = strdup(s);
+    if (copy == NULL)
+        log_fatal("out of memory");
+    return copy;
+}
+
+int store_messages_of_mailbox(DB *db, unsigned long long mailbox_id, const char *since,
+                              STORE_MESSAGE **messages, size_t *count)
+{
+    DB_RESULT *res;
+    int rc = db_query(db, &res,
+                      "SELECT m.id, m.uuid, b.address, m.envelope_from, m.header_from, m.subject,"
+                      " m.message_id, m.body_text, m.body_html, m.received_at"
+                      " FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id"
+                      " WHERE m.mailbox_id = ? AND m.expires_at > UTC_TIMESTAMP(3)"
+                      " AND (? IS NULL OR m.received_at > ?)"
+                      " ORDER BY m.received_at DESC, m.id DESC",
+                      "uss", mailbox_id, since, since);
+    *messages = NULL;
+    *count = 0;
+    if (rc != 0)
+        return rc;
+    size_t n = db_rows(res);
+    if (n > 0 && (*messages = calloc(n, sizeof(**messages))) == NULL)
+        log_fatal("out of memory");
+    for (size_t i = 0; i < n; i++) {
+        STORE_MESSAGE *m = &(*messages)[i];
+        m->id = (unsigned long long)db_get_ll(res, i, 0);
+        snprintf(m->uuid, sizeof(m->uuid), "%s", db_get(res, i, 1));
+        m->recipient = store_strdup(db_get(res, i, 2));
+        m->envelope_from = store_strdup(db_get(res, i, 3));
+        m->header_from = store_strdup(db_get(res, i, 4));
+        m->subject = store_strdup(db_get(res, i, 5));
+        m->message_id = store_strdup(db_get(res, i, 6));
+        m->body_text = store_strdup(db_get(res, i, 7));
+        m->body_html = store_strdup(db_get(res, i, 8));
+        snprintf(m->received_at, sizeof(m->received_at), "%s", db_get(res, i, 9));
+    }
+    *count = n;
+    db_result_free(res);
+    return 0;
+}
+
+void store_messages_free(STORE_MESSAGE *messages, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(messages[i].recipient);
+        free(messages[i].envelope_from);
+        free(messages[i].header_from);
+        free(messages[i].subject);
+        free(messages[i].message_id);
+        free(messages[i].body_text);
+        free(messages[i].body_html);
+    }
+    free(messages);
+}

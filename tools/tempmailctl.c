@@ -1,0 +1,326 @@
+/*++
+ * NAME
+ *	tempmailctl 8
+ * SUMMARY
+ *	the operator's command line for tempmail
+ * SYNOPSIS
+ *	tempmailctl [-c config] db upgrade [--sql-dir DIR]
+ *	tempmailctl [-c config] db version
+ *	tempmailctl [-c config] domain add NAME
+ *	tempmailctl [-c config] account create EMAIL [--balance N] [--admin] [--password-stdin]
+ * DESCRIPTION
+ *	db upgrade loads sql/schema.sql into an empty database, then applies
+ *	every sql/migrations/NNN_*.sql above the recorded schema version, in
+ *	order, recording each; run twice, the second run does nothing.
+ *
+ *	domain add makes NAME an active system domain (idempotent).
+ *
+ *	account create makes an account and its first API key, and prints the
+ *	key alone on standard output: it is shown this once, only its hash is
+ *	kept. With --password-stdin the first line of standard input becomes
+ *	the account's web password.
+ * DIAGNOSTICS
+ *	Exit 0 on success, 1 when the operation failed (the reason on standard
+ *	error), 2 on a usage error.
+ * CONFIGURATION PARAMETERS
+ *	The database settings of tempmail.conf (-c, else $TEMPMAIL_CONF, else
+ *	/etc/tempmail/tempmail.conf). The SQL folder: --sql-dir, else
+ *	$TEMPMAIL_SQL_DIR, else the installed one, else ../sql beside this program.
+ *--*/
+
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "store.h"
+
+#ifndef TEMPMAIL_SQLDIR
+#define TEMPMAIL_SQLDIR "/usr/local/share/tempmail/sql"
+#endif
+
+static const char *ctl_program_path;
+
+static void ctl_usage(void)
+{
+    fprintf(stderr,
+            "usage: tempmailctl [-c config] db upgrade [--sql-dir DIR]\n"
+            "       tempmailctl [-c config] db version\n"
+            "       tempmailctl [-c config] domain add NAME\n"
+            "       tempmailctl [-c config] account create EMAIL [--balance N] [--admin] [--password-stdin]\n");
+    exit(2);
+}
+
+static DB *ctl_db(void)
+{
+    char err[512];
+    DB *db = db_open(err, sizeof(err));
+    if (db == NULL) {
+        fprintf(stderr, "tempmailctl: %s\n", err);
+        exit(1);
+    }
+    return db;
+}
+
+static char *ctl_read_file(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return NULL;
+    fseek(fp, 0, SEEK_END);
+    long size = ftell(fp);
+    rewind(fp);
+    char *text = size >= 0 ? malloc((size_t)size + 1) : NULL;
+    if (text && fread(text, 1, (size_t)size, fp) != (size_t)size) {
+        free(text);
+        text = NULL;
+    }
+    if (text)
+        text[size] = '\0';
+    fclose(fp);
+    return text;
+}
+
+static int ctl_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void ctl_sql_dir(const char *given, char *out, size_t len)
+{
+    const char *env = getenv("TEMPMAIL_SQL_DIR");
+    if (given) {
+        snprintf(out, len, "%s", given);
+    } else if (env && *env) {
+        snprintf(out, len, "%s", env);
+    } else if (ctl_is_dir(TEMPMAIL_SQLDIR)) {
+        snprintf(out, len, "%s", TEMPMAIL_SQLDIR);
+    } else {
+        char self[PATH_MAX];
+        snprintf(self, sizeof(self), "%s", ctl_program_path);
+        snprintf(out, len, "%s/../sql", dirname(self));
+    }
+}
+
+static int ctl_apply(DB *db, const char *path, long version)
+{
+    char err[1024];
+    char *text = ctl_read_file(path);
+    if (text == NULL) {
+        fprintf(stderr, "tempmailctl: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc = db_run_script(db, text, err, sizeof(err));
+    free(text);
+    if (rc != 0) {
+        fprintf(stderr, "tempmailctl: %s: %s\n", path, err);
+        return -1;
+    }
+    if (version > 0 && store_schema_record(db, version) != 0) {
+        fprintf(stderr, "tempmailctl: recording version %ld: %s\n", version, db_error(db));
+        return -1;
+    }
+    printf("applied %s\n", path);
+    return 0;
+}
+
+static int ctl_name_filter(const struct dirent *d)
+{
+    size_t n = strlen(d->d_name);
+    return n > 8 && strspn(d->d_name, "0123456789") == 3 && d->d_name[3] == '_'
+        && strcmp(d->d_name + n - 4, ".sql") == 0;
+}
+
+static int ctl_db_upgrade(const char *sql_dir_arg)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 300];
+    long version;
+    DB *db = ctl_db();
+
+    ctl_sql_dir(sql_dir_arg, dir, sizeof(dir));
+    if (store_schema_version(db, &version) != 0) {
+        fprintf(stderr, "tempmailctl: reading the schema version: %s\n", db_error(db));
+        return 1;
+    }
+    if (version == 0) {
+        snprintf(path, sizeof(path), "%s/schema.sql", dir);
+        if (ctl_apply(db, path, 0) != 0 || store_schema_version(db, &version) != 0)
+            return 1;
+    }
+    struct dirent **names;
+    snprintf(path, sizeof(path), "%s/migrations", dir);
+    int n = scandir(path, &names, ctl_name_filter, alphasort);
+    if (n < 0) {
+        fprintf(stderr, "tempmailctl: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        long number = strtol(names[i]->d_name, NULL, 10);
+        if (rc == 0 && number > version) {
+            snprintf(path, sizeof(path), "%s/migrations/%s", dir, names[i]->d_name);
+            if (ctl_apply(db, path, number) != 0)
+                rc = 1;
+            else
+                version = number;
+        }
+        free(names[i]);
+    }
+    free(names);
+    if (rc == 0)
+        printf("schema version %ld\n", version);
+    db_close(db);
+    return rc;
+}
+
+static int ctl_db_version(void)
+{
+    long version;
+    DB *db = ctl_db();
+    if (store_schema_version(db, &version) != 0) {
+        fprintf(stderr, "tempmailctl: %s\n", db_error(db));
+        return 1;
+    }
+    printf("%ld\n", version);
+    db_close(db);
+    return 0;
+}
+
+static int ctl_domain_add(const char *name_arg)
+{
+    char name[254];
+    unsigned long long id;
+
+    snprintf(name, sizeof(name), "%s", name_arg);
+    address_lowercase(name);
+    if (!address_valid_domain(name)) {
+        fprintf(stderr, "tempmailctl: %s: not a valid domain name\n", name_arg);
+        return 1;
+    }
+    DB *db = ctl_db();
+    int rc = store_domain_add_system(db, name, &id);
+    if (rc == DB_EDUP) {
+        fprintf(stderr, "tempmailctl: %s belongs to a customer account\n", name);
+        return 1;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "tempmailctl: adding %s: %s\n", name, db_error(db));
+        return 1;
+    }
+    printf("domain %s active (id %llu)\n", name, id);
+    db_close(db);
+    return 0;
+}
+
+static int ctl_account_create(int argc, char **argv)
+{
+    const char *email = argv[0], *balance = "0";
+    int admin = 0, password_stdin = 0;
+    char password[1024] = "", pwhash[AUTH_PWHASH_LEN];
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--balance") == 0 && i + 1 < argc)
+            balance = argv[++i];
+        else if (strcmp(argv[i], "--admin") == 0)
+            admin = 1;
+        else if (strcmp(argv[i], "--password-stdin") == 0)
+            password_stdin = 1;
+        else
+            ctl_usage();
+    }
+    if (strspn(balance, "0123456789.") != strlen(balance) || *balance == '\0') {
+        fprintf(stderr, "tempmailctl: --balance wants a non-negative decimal number\n");
+        return 1;
+    }
+    if (password_stdin) {
+        if (fgets(password, sizeof(password), stdin) == NULL)
+            password[0] = '\0';
+        password[strcspn(password, "\r\n")] = '\0';
+        if (strlen(password) < 8) {
+            fprintf(stderr, "tempmailctl: the password needs at least 8 characters\n");
+            return 1;
+        }
+        if (auth_password_hash(password, pwhash) != 0) {
+            fprintf(stderr, "tempmailctl: out of memory hashing the password\n");
+            return 1;
+        }
+        sodium_memzero(password, sizeof(password));
+    }
+
+    DB *db = ctl_db();
+    unsigned long long account_id, key_id;
+    char key[AUTH_KEY_LEN + 1], hash[AUTH_HASH_HEX + 1], prefix[AUTH_PREFIX_LEN + 1];
+    if (db_begin(db) != 0)
+        goto failed;
+    int rc = store_account_create(db, email, password_stdin ? pwhash : NULL, balance, admin, &account_id);
+    if (rc == DB_EDUP) {
+        db_rollback(db);
+        fprintf(stderr, "tempmailctl: an account with e-mail %s exists\n", email);
+        return 1;
+    }
+    if (rc != 0)
+        goto failed;
+    auth_key_new(key);
+    auth_key_hash(key, hash);
+    auth_key_prefix(key, prefix);
+    if (store_key_create(db, account_id, hash, prefix, "tempmailctl", &key_id) != 0 || db_commit(db) != 0)
+        goto failed;
+    printf("%s\n", key);
+    db_close(db);
+    return 0;
+
+failed:
+    fprintf(stderr, "tempmailctl: creating the account: %s\n", db_error(db));
+    db_rollback(db);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    char err[512];
+    const char *config_path = NULL;
+
+    ctl_program_path = argv[0];
+    log_open("tempmailctl", 0);
+    if (argc > 2 && strcmp(argv[1], "-c") == 0) {
+        config_path = argv[2];
+        argc -= 2;
+        argv += 2;
+    }
+    if (argc < 3)
+        ctl_usage();
+    if (auth_init() != 0) {
+        fprintf(stderr, "tempmailctl: libsodium failed to initialise\n");
+        return 1;
+    }
+    if (config_load(config_path, err, sizeof(err)) != 0) {
+        fprintf(stderr, "tempmailctl: %s\n", err);
+        return 1;
+    }
+    const char *noun = argv[1], *verb = argv[2];
+    if (strcmp(noun, "db") == 0 && strcmp(verb, "upgrade") == 0) {
+        if (argc == 5 && strcmp(argv[3], "--sql-dir") == 0)
+            return ctl_db_upgrade(argv[4]);
+        if (argc != 3)
+            ctl_usage();
+        return ctl_db_upgrade(NULL);
+    }
+    if (strcmp(noun, "db") == 0 && strcmp(verb, "version") == 0 && argc == 3)
+        return ctl_db_version();
+    if (strcmp(noun, "domain") == 0 && strcmp(verb, "add") == 0 && argc == 4)
+        return ctl_domain_add(argv[3]);
+    if (strcmp(noun, "account") == 0 && strcmp(verb, "create") == 0 && argc >= 4)
+        return ctl_account_create(argc - 3, argv + 3);
+    ctl_usage();
+}
