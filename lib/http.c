@@ -179,14 +179,17 @@ void http_respond(HTTP_REQUEST *req, int status, const char *content_type,
     if (req->answered)
         log_panic("route answered twice: %s %s", req->method, req->path);
     req->answered = 1;
-    FCGX_FPrintF(impl->fcgx.out,
-                 "Status: %d %s\r\n"
-                 "Content-Type: %s\r\n"
-                 "Content-Length: %zu\r\n"
-                 "Cache-Control: no-store\r\n"
-                 "X-Content-Type-Options: nosniff\r\n"
-                 "%s\r\n",
-                 status, http_status_text(status), content_type, len, impl->headers);
+    /* FCGX_FPrintF has its own printf that knows no %zu: format here. */
+    char head[HTTP_EXTRA_HEADERS + 512];
+    int n = snprintf(head, sizeof(head),
+                     "Status: %d %s\r\n"
+                     "Content-Type: %s\r\n"
+                     "Content-Length: %zu\r\n"
+                     "Cache-Control: no-store\r\n"
+                     "X-Content-Type-Options: nosniff\r\n"
+                     "%s\r\n",
+                     status, http_status_text(status), content_type, len, impl->headers);
+    FCGX_PutStr(head, n > 0 && (size_t)n < sizeof(head) ? n : 0, impl->fcgx.out);
     if (len > 0)
         FCGX_PutStr(body, (int)len, impl->fcgx.out);
 }

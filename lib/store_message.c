@@ -1,0 +1,270 @@
+/*++
+ * NAME
+ *	store_message 3
+ * SUMMARY
+ *	capture of messages by the milter (see store.h)
+ * SYNOPSIS
+ *	#include "store.h"
+ *
+ *	int	store_rcpt_check(DB *db, const char *address, unsigned long long *mailbox_id);
+ *	int	store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t n,
+ *			const char *envelope_from, const MIME_MESSAGE *msg,
+ *			const char *raw, size_t raw_len, long ttl);
+ * DESCRIPTION
+ *	store_rcpt_check() answers, in one statement, the milter's question for
+ *	each RCPT TO: is the domain one of ours (active), and is there a live
+ *	mailbox (no expiry, or expiry still ahead) at the address? The domain is
+ *	the part after the last '@', since a quoted local part may hold an '@'.
+ *
+ *	store_message_deliver() stores one messages row (with a fresh random v4
+ *	UUID, received now, expiring ttl seconds later) and its attachments rows
+ *	for every mailbox, in one transaction: a failure rolls everything back,
+ *	so the milter can tempfail and the sending MTA retry without duplicates.
+ *
+ *	Text is clipped to what its column holds, at a UTF-8 character boundary:
+ *	the server runs in strict mode and would otherwise refuse the whole
+ *	message, and a sender's over-long Subject must not make mail undeliverable.
+ *	Bytes that are not UTF-8 (an SMTPUTF8-less 8-bit envelope sender) become
+ *	'?' for the same reason.
+ * DIAGNOSTICS
+ *	store_rcpt_check() returns an enum store_rcpt, or DB_EFAIL.
+ *	store_message_deliver() returns 0, or DB_EFAIL after a rollback.
+ *--*/
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "store.h"
+
+/* Column sizes from sql/schema.sql: VARCHAR counts characters, MEDIUMTEXT bytes. */
+#define STORE_ENVELOPE_FROM_CHARS   320
+#define STORE_HEADER_CHARS          998     /* header_from, subject, message_id */
+#define STORE_FILENAME_CHARS        255
+#define STORE_CONTENT_TYPE_CHARS    255
+#define STORE_MEDIUMTEXT_BYTES      16777215u
+#define STORE_UNLIMITED             ((size_t)-1)
+
+/* Length of the well-formed UTF-8 sequence at p, or 0 when it is not one. */
+static size_t store_utf8_seq(const unsigned char *p)
+{
+    unsigned c = p[0];
+    size_t len;
+    unsigned cp, min;
+
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xe0) == 0xc0)
+        len = 2, cp = c & 0x1f, min = 0x80;
+    else if ((c & 0xf0) == 0xe0)
+        len = 3, cp = c & 0x0f, min = 0x800;
+    else if ((c & 0xf8) == 0xf0)
+        len = 4, cp = c & 0x07, min = 0x10000;
+    else
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)      /* also stops at the terminating NUL */
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/*
+ * s as its column will take it: at most max_chars characters and max_bytes
+ * bytes of valid UTF-8. Returns s itself when it already fits (the common
+ * case, and no copy of a large body), else a malloc'd copy that the caller
+ * frees through *copy. NULL reads as "". Returns NULL only when memory runs out.
+ */
+static const char *store_clip(const char *s, size_t max_chars, size_t max_bytes, char **copy)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t bytes = 0, chars = 0, len;
+
+    *copy = NULL;
+    while (p[bytes] != '\0' && (len = store_utf8_seq(p + bytes)) != 0
+           && chars < max_chars && bytes + len <= max_bytes) {
+        bytes += len;
+        chars++;
+    }
+    if (p[bytes] == '\0')
+        return (const char *)p;
+
+    /* Too long or not UTF-8: build the clipped, repaired copy. */
+    size_t total = strlen((const char *)p);
+    size_t cap = total < max_bytes ? total : max_bytes;
+    char *out = malloc(cap + 1);
+    if (out == NULL)
+        return NULL;
+    size_t in = 0, used = 0;
+    chars = 0;
+    while (p[in] != '\0' && chars < max_chars) {
+        len = store_utf8_seq(p + in);
+        const unsigned char *from = p + in;
+        size_t out_len = len;
+        if (len == 0) {
+            from = (const unsigned char *)"?";
+            out_len = len = 1;
+        }
+        if (used + out_len > cap)
+            break;
+        memcpy(out + used, from, out_len);
+        used += out_len;
+        in += len;
+        chars++;
+    }
+    out[used] = '\0';
+    *copy = out;
+    return out;
+}
+
+/* A random (version 4) UUID as 36 lowercase characters; buf holds 37. */
+static void store_uuid4(char *buf)
+{
+    unsigned char b[16];
+
+    randombytes_buf(b, sizeof(b));
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* variant RFC 4122 */
+    snprintf(buf, 37,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+             b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+int store_rcpt_check(DB *db, const char *address, unsigned long long *mailbox_id)
+{
+    const char *at = address ? strrchr(address, '@') : NULL;
+    char domain[254];
+
+    if (at == NULL || at[1] == '\0')
+        return STORE_RCPT_OTHER;        /* a bare local name: not for a managed domain */
+    size_t len = strlen(at + 1);
+    char *undotted = NULL;
+    if (at[len] == '.') {               /* "box@example.org." is the same address */
+        len--;
+        if ((undotted = strndup(address, (size_t)(at - address) + 1 + len)) == NULL)
+            return DB_EFAIL;
+        address = undotted;
+    }
+    if (len == 0 || len >= sizeof(domain)) {
+        free(undotted);
+        return STORE_RCPT_OTHER;        /* no domain of ours is that long */
+    }
+    memcpy(domain, at + 1, len);
+    domain[len] = '\0';
+
+    /*
+     * One round trip: no row means the domain is not ours (or not active);
+     * a row with NULL means ours, but no live mailbox at that address.
+     */
+    DB_RESULT *res;
+    int rc = db_query(db, &res,
+                      "SELECT m.id FROM domains d"
+                      " LEFT JOIN mailboxes m ON m.address = ? AND m.domain_id = d.id"
+                      " AND (m.expires_at IS NULL OR m.expires_at > UTC_TIMESTAMP(3))"
+                      " WHERE d.name = ? AND d.status = 'active'",
+                      "ss", address, domain);
+    free(undotted);
+    if (rc != 0)
+        return DB_EFAIL;
+
+    int verdict = STORE_RCPT_OTHER;
+    if (db_rows(res) > 0) {
+        if (db_isnull(res, 0, 0)) {
+            verdict = STORE_RCPT_UNKNOWN;
+        } else {
+            verdict = STORE_RCPT_CAPTURE;
+            *mailbox_id = (unsigned long long)db_get_ll(res, 0, 0);
+        }
+    }
+    db_result_free(res);
+    return verdict;
+}
+
+/* The attachments rows of one stored message. */
+static int store_attachments(DB *db, unsigned long long message_id, const MIME_MESSAGE *msg)
+{
+    for (size_t i = 0; i < msg->n_attachments; i++) {
+        const MIME_ATTACHMENT *att = &msg->attachments[i];
+        char *name_copy, *type_copy;
+        const char *name = store_clip(att->filename, STORE_FILENAME_CHARS, STORE_UNLIMITED,
+                                      &name_copy);
+        const char *type = store_clip(att->content_type && *att->content_type
+                                      ? att->content_type : "application/octet-stream",
+                                      STORE_CONTENT_TYPE_CHARS, STORE_UNLIMITED, &type_copy);
+        long long rc = DB_EFAIL;
+        if (name != NULL && type != NULL)
+            rc = db_exec(db,
+                         "INSERT INTO attachments (message_id, filename, content_type, size, content)"
+                         " VALUES (?, ?, ?, ?, ?)",
+                         "ussub", message_id, name, type, (unsigned long long)att->size,
+                         (const void *)(att->data ? (const void *)att->data : ""), att->size);
+        free(name_copy);
+        free(type_copy);
+        if (rc < 0)
+            return DB_EFAIL;
+    }
+    return 0;
+}
+
+int store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t n,
+                          const char *envelope_from, const MIME_MESSAGE *msg,
+                          const char *raw, size_t raw_len, long ttl)
+{
+    if (n == 0)
+        return 0;
+    if (msg == NULL || sodium_init() < 0)
+        return DB_EFAIL;
+
+    /* Clip once: every mailbox gets the same row. */
+    char *copies[6];
+    const char *env = store_clip(envelope_from, STORE_ENVELOPE_FROM_CHARS, STORE_UNLIMITED,
+                                 &copies[0]);
+    const char *from = store_clip(msg->from, STORE_HEADER_CHARS, STORE_UNLIMITED, &copies[1]);
+    const char *subject = store_clip(msg->subject, STORE_HEADER_CHARS, STORE_UNLIMITED,
+                                     &copies[2]);
+    const char *message_id = store_clip(msg->message_id, STORE_HEADER_CHARS, STORE_UNLIMITED,
+                                        &copies[3]);
+    const char *text = store_clip(msg->text, STORE_UNLIMITED, STORE_MEDIUMTEXT_BYTES,
+                                  &copies[4]);
+    const char *html = store_clip(msg->html, STORE_UNLIMITED, STORE_MEDIUMTEXT_BYTES,
+                                  &copies[5]);
+    int rc = DB_EFAIL;
+
+    if (env == NULL || from == NULL || subject == NULL || message_id == NULL
+        || text == NULL || html == NULL)
+        goto out;
+    if (db_begin(db) != 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        char uuid[37];
+        store_uuid4(uuid);
+        long long affected = db_exec(db,
+            "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
+            " message_id, body_text, body_html, raw, size, received_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3),"
+            " UTC_TIMESTAMP(3) + INTERVAL ? SECOND)",
+            "usssssssbui", mailbox_ids[i], uuid, env, from, subject, message_id, text, html,
+            (const void *)(raw ? raw : ""), raw_len, (unsigned long long)raw_len,
+            (long long)ttl);
+        if (affected != 1
+            || store_attachments(db, db_insert_id(db), msg) != 0) {
+            db_rollback(db);
+            goto out;
+        }
+    }
+    if (db_commit(db) != 0) {
+        db_rollback(db);
+        goto out;
+    }
+    rc = 0;
+out:
+    for (size_t i = 0; i < sizeof(copies) / sizeof(copies[0]); i++)
+        free(copies[i]);
+    return rc;
+}

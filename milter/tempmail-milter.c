@@ -1,0 +1,654 @@
+/*++
+ * NAME
+ *	tempmail-milter 8
+ * SUMMARY
+ *	capture mail for tempmail mailboxes from Postfix (or Sendmail)
+ * SYNOPSIS
+ *	tempmail-milter [-f] [-c config_file]
+ * DESCRIPTION
+ *	A libmilter filter. For every envelope recipient it asks the database
+ *	whether the domain is managed by tempmail and the mailbox exists:
+ *
+ *	managed domain, live mailbox
+ *		the recipient is captured: the message is kept in memory and, at
+ *		end of message, parsed and stored once for every captured
+ *		mailbox in one transaction; the captured recipients are then
+ *		removed from the envelope, and the message is discarded when no
+ *		recipient is left, or passed on untouched to the others.
+ *	managed domain, no such live mailbox
+ *		550 5.1.1.
+ *	any other domain
+ *		left alone.
+ *
+ *	A message with nothing captured is accepted at its first header and
+ *	never buffered. The raw source is rebuilt byte for byte from the
+ *	milter header callbacks (the MTA is asked for leading spaces of header
+ *	values, SMFIP_HDR_LEADSPC) and the body chunks.
+ *
+ *	Per-message state lives only in the libmilter private pointer: Debian's
+ *	libmilter moves one SMTP session between worker threads. Database
+ *	connections come from a small shared pool (dbpool(3)).
+ *
+ *	Options:
+ *	-c config_file
+ *		read this file instead of $TEMPMAIL_CONF or
+ *		/etc/tempmail/tempmail.conf.
+ *	-f	log to stderr instead of syslog (facility mail). The milter never
+ *		puts itself in the background either way: a service manager or
+ *		a script does that.
+ *
+ *	SIGTERM, SIGHUP and SIGINT stop the milter: libmilter's own signal
+ *	thread catches them (it blocks them in every other thread, so a handler
+ *	of ours would never run) and does what smfi_stop() does. The listener
+ *	notices within 5 seconds (libmilter's MI_CHK_TIME); the milter then
+ *	closes its database connections, removes its unix socket and exits 0.
+ * DIAGNOSTICS
+ *	Problems go to the log. The milter never exits on trouble once it
+ *	listens: any database or memory failure answers 451 4.3.0, so the
+ *	sending MTA keeps the mail and retries, and nothing is lost. Exit
+ *	status 64 for a bad command line, 1 when startup failed.
+ * SECURITY
+ *	Needs no privilege: run it as an unprivileged user of its own (systemd
+ *	User=). It reads the configuration file, which holds the database
+ *	password, so that file should be readable by that user only. The unix
+ *	socket is made mode 0666 so the MTA's smtpd (user postfix) can connect;
+ *	put it in a directory that only the milter's user may write.
+ *	Message bodies are never logged.
+ * CONFIGURATION PARAMETERS
+ *	milter_socket (default: unix:/run/tempmail/milter.sock)
+ *		where to listen: unix:/path, local:/path or inet:port@host. A
+ *		stale unix socket is removed first.
+ *	max_message_size (default: 26214400)
+ *		bytes of a captured message; larger mail gets 552 5.3.4.
+ *	message_ttl (default: 900)
+ *		seconds a stored message lives.
+ *	db_pool_size (default: 8)
+ *		most database connections open at once.
+ *	db_host, db_port, db_socket, db_user, db_password, db_name
+ *		the MariaDB to use (see config(3)).
+ * SEE ALSO
+ *	DESIGN.md "Mail capture", store(3), mime(3), dbpool(3), msgbuf(3)
+ *--*/
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+#include <sodium.h>
+
+#include "config.h"
+#include "db.h"
+#include "dbpool.h"
+#include "log.h"
+#include "mime.h"
+#include "msgbuf.h"
+#include "store.h"
+
+#define MILTER_NAME     "tempmail-milter"
+#define EX_USAGE_CODE   64
+
+/* One captured recipient: the mailbox, and the address exactly as the MTA gave it. */
+struct milter_rcpt {
+    unsigned long long mailbox_id;
+    char *rcpt;                 /* for smfi_delrcpt(), e.g. "<Box@Example.org>" */
+};
+
+/* Per message: reset at MAIL FROM, at end of message and on abort (mctx). */
+struct milter_msg {
+    char *envelope_from;        /* without angle brackets; "" for the null sender */
+    struct milter_rcpt *rcpts;  /* captured recipients */
+    size_t n_rcpts;
+    size_t cap_rcpts;
+    size_t n_other;             /* recipients left alone: they keep the message alive */
+    MSGBUF *raw;                /* created at the first header of a captured message */
+};
+
+/* Per SMTP connection (cctx): lives from negotiation or connect until close. */
+struct milter_conn {
+    int leadspc;                /* header values arrive with their leading space */
+    struct milter_msg msg;
+};
+
+/* ---- the private pointer, behind wrappers (a test driver can replace them) ---- */
+
+static struct milter_conn *milter_conn_get(SMFICTX *ctx)
+{
+    return smfi_getpriv(ctx);
+}
+
+/* The connection context, made on first use; NULL only when memory runs out. */
+static struct milter_conn *milter_conn_need(SMFICTX *ctx)
+{
+    struct milter_conn *conn = milter_conn_get(ctx);
+
+    if (conn == NULL && (conn = calloc(1, sizeof(*conn))) != NULL) {
+        if (smfi_setpriv(ctx, conn) != MI_SUCCESS) {
+            free(conn);
+            return NULL;
+        }
+    }
+    return conn;
+}
+
+static void milter_msg_reset(struct milter_msg *msg)
+{
+    free(msg->envelope_from);
+    for (size_t i = 0; i < msg->n_rcpts; i++)
+        free(msg->rcpts[i].rcpt);
+    free(msg->rcpts);
+    msgbuf_free(msg->raw);
+    memset(msg, 0, sizeof(*msg));
+}
+
+/* ---- small helpers ----------------------------------------------------------- */
+
+/* The queue id for log lines, or "NOQUEUE" before the MTA made one. */
+static const char *milter_qid(SMFICTX *ctx)
+{
+    const char *qid = smfi_getsymval(ctx, "i");
+    return qid && *qid ? qid : "NOQUEUE";
+}
+
+/*
+ * A copy of an SMTP path without angle brackets or a source route
+ * ("<@a,@b:user@c>" -> "user@c"), lowercased when lower is set. NULL when
+ * memory runs out.
+ */
+static char *milter_address(const char *arg, int lower)
+{
+    const char *start = arg ? arg : "";
+    size_t len;
+
+    while (*start == ' ')
+        start++;
+    if (*start == '<')
+        start++;
+    len = strlen(start);
+    while (len > 0 && (start[len - 1] == '>' || start[len - 1] == ' '))
+        len--;
+    if (len > 0 && *start == '@') {
+        const char *colon = memchr(start, ':', len);
+        if (colon != NULL) {
+            len -= (size_t)(colon + 1 - start);
+            start = colon + 1;
+        }
+    }
+    char *addr = strndup(start, len);
+    if (addr != NULL && lower)
+        for (char *p = addr; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    return addr;
+}
+
+/* Printable ASCII for an SMTP reply line: no CR/LF, no '%' (a format character to some MTAs). */
+static void milter_reply_safe(char *out, size_t outlen, const char *in)
+{
+    size_t o = 0;
+
+    for (; *in && o + 1 < outlen; in++)
+        out[o++] = (*in > ' ' && *in < 0x7f && *in != '%') ? *in : '?';
+    out[o] = '\0';
+}
+
+static sfsistat milter_tempfail(SMFICTX *ctx)
+{
+    smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
+    return SMFIS_TEMPFAIL;
+}
+
+/* Append a header value with lone LF line ends made CRLF (folded headers). */
+static int milter_append_crlf(MSGBUF *raw, const char *value)
+{
+    const char *run = value;
+    int rc;
+
+    for (const char *p = value; *p; p++) {
+        if (*p != '\n' || (p > value && p[-1] == '\r'))
+            continue;
+        if ((rc = msgbuf_append(raw, run, (size_t)(p - run))) != 0
+            || (rc = msgbuf_append(raw, "\r\n", 2)) != 0)
+            return rc;
+        run = p + 1;
+    }
+    return msgbuf_append(raw, run, strlen(run));
+}
+
+/* The verdict on a failed append: 552 past the size limit, 451 without memory. */
+static sfsistat milter_append_failed(SMFICTX *ctx, int rc)
+{
+    if (rc == MSGBUF_TOOBIG) {
+        log_info("%s: message larger than max_message_size %ld: rejected",
+                 milter_qid(ctx), cfg.max_message_size);
+        smfi_setreply(ctx, "552", "5.3.4", "Message size exceeds fixed maximum message size");
+        return SMFIS_REJECT;
+    }
+    log_warn("%s: out of memory buffering the message", milter_qid(ctx));
+    return milter_tempfail(ctx);
+}
+
+/* The buffer of a captured message, made at its first use. */
+static MSGBUF *milter_raw(struct milter_msg *msg)
+{
+    if (msg->raw == NULL)
+        msg->raw = msgbuf_create((size_t)cfg.max_message_size);
+    return msg->raw;
+}
+
+/* ---- callbacks ------------------------------------------------------------------ */
+
+static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+                               unsigned long f2, unsigned long f3, unsigned long *pf0,
+                               unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+    (void)f2;
+    (void)f3;
+    struct milter_conn *conn = milter_conn_need(ctx);
+    if (conn == NULL) {
+        log_warn("negotiate: out of memory");
+        return SMFIS_REJECT;            /* libmilter drops the session: the MTA's default action */
+    }
+    if ((f0 & SMFIF_DELRCPT) == 0) {
+        /* Without it captured mail would also go on to its domain: refuse to run. */
+        log_warn("negotiate: the MTA cannot delete recipients (actions 0x%lx)", f0);
+        return SMFIS_REJECT;
+    }
+    *pf0 = SMFIF_DELRCPT;
+    /* Leading spaces give the header byte-exact; unknown commands are of no interest. */
+    *pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN);
+    *pf2 = 0;
+    *pf3 = 0;
+    conn->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+    (void)hostname;
+    (void)hostaddr;
+    if (milter_conn_need(ctx) == NULL) {
+        log_warn("connect: out of memory");
+        return milter_tempfail(ctx);
+    }
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_helo(SMFICTX *ctx, char *helohost)
+{
+    (void)ctx;
+    (void)helohost;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct milter_conn *conn = milter_conn_need(ctx);
+    if (conn == NULL) {
+        log_warn("MAIL FROM: out of memory");
+        return milter_tempfail(ctx);
+    }
+    milter_msg_reset(&conn->msg);
+    if ((conn->msg.envelope_from = milter_address(argv[0], 0)) == NULL) {
+        log_warn("MAIL FROM: out of memory");
+        return milter_tempfail(ctx);
+    }
+    return SMFIS_CONTINUE;
+}
+
+/* Remember a captured recipient, once per distinct address string. */
+static int milter_capture(struct milter_msg *msg, unsigned long long mailbox_id, const char *rcpt)
+{
+    for (size_t i = 0; i < msg->n_rcpts; i++)
+        if (strcmp(msg->rcpts[i].rcpt, rcpt) == 0)
+            return 0;                   /* RCPT TO twice: captured once */
+    if (msg->n_rcpts == msg->cap_rcpts) {
+        size_t cap = msg->cap_rcpts ? msg->cap_rcpts * 2 : 4;
+        struct milter_rcpt *grown = realloc(msg->rcpts, cap * sizeof(*grown));
+        if (grown == NULL)
+            return -1;
+        msg->rcpts = grown;
+        msg->cap_rcpts = cap;
+    }
+    char *copy = strdup(rcpt);
+    if (copy == NULL)
+        return -1;
+    msg->rcpts[msg->n_rcpts].mailbox_id = mailbox_id;
+    msg->rcpts[msg->n_rcpts].rcpt = copy;
+    msg->n_rcpts++;
+    return 0;
+}
+
+static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct milter_conn *conn = milter_conn_get(ctx);
+    char *addr = milter_address(argv[0], 1);
+    char err[512];
+
+    if (conn == NULL || addr == NULL) {
+        free(addr);
+        log_warn("%s: RCPT TO: out of memory", milter_qid(ctx));
+        return milter_tempfail(ctx);
+    }
+    if (*addr == '\0') {
+        free(addr);
+        conn->msg.n_other++;
+        return SMFIS_CONTINUE;
+    }
+
+    DB *db = dbpool_get(err, sizeof(err));
+    if (db == NULL) {
+        log_warn("%s: RCPT TO %s: no database connection: %s", milter_qid(ctx), addr, err);
+        free(addr);
+        return milter_tempfail(ctx);
+    }
+    unsigned long long mailbox_id = 0;
+    int verdict = store_rcpt_check(db, addr, &mailbox_id);
+    if (verdict == DB_EFAIL)
+        log_warn("%s: RCPT TO %s: lookup failed: %s", milter_qid(ctx), addr, db_error(db));
+    dbpool_put(db, verdict == DB_EFAIL);
+
+    sfsistat status = SMFIS_CONTINUE;
+    switch (verdict) {
+    case STORE_RCPT_CAPTURE:
+        if (milter_capture(&conn->msg, mailbox_id, argv[0]) != 0) {
+            log_warn("%s: RCPT TO %s: out of memory", milter_qid(ctx), addr);
+            status = milter_tempfail(ctx);
+        }
+        break;
+    case STORE_RCPT_UNKNOWN: {
+        char safe[330], text[400];
+        milter_reply_safe(safe, sizeof(safe), addr);
+        snprintf(text, sizeof(text), "<%s>: no such mailbox", safe);
+        smfi_setreply(ctx, "550", "5.1.1", text);
+        status = SMFIS_REJECT;
+        break;
+    }
+    case STORE_RCPT_OTHER:
+        conn->msg.n_other++;
+        break;
+    default:
+        status = milter_tempfail(ctx);
+        break;
+    }
+    free(addr);
+    return status;
+}
+
+static sfsistat mlfi_data(SMFICTX *ctx)
+{
+    /* Registered only so the DATA macros get an answer at once (NOTES-infra trap 2). */
+    (void)ctx;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct milter_conn *conn = milter_conn_get(ctx);
+    if (conn == NULL)
+        return milter_tempfail(ctx);
+    struct milter_msg *msg = &conn->msg;
+    if (msg->n_rcpts == 0)
+        return SMFIS_ACCEPT;            /* nothing of ours: no need to see the rest */
+
+    MSGBUF *raw = milter_raw(msg);
+    if (raw == NULL)
+        return milter_append_failed(ctx, MSGBUF_NOMEM);
+    int rc;
+    if ((rc = msgbuf_append(raw, name, strlen(name))) != 0
+        || (rc = msgbuf_append(raw, conn->leadspc ? ":" : ": ", conn->leadspc ? 1 : 2)) != 0
+        || (rc = milter_append_crlf(raw, value)) != 0
+        || (rc = msgbuf_append(raw, "\r\n", 2)) != 0)
+        return milter_append_failed(ctx, rc);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_eoh(SMFICTX *ctx)
+{
+    struct milter_conn *conn = milter_conn_get(ctx);
+    if (conn == NULL)
+        return milter_tempfail(ctx);
+    if (conn->msg.n_rcpts == 0)
+        return SMFIS_ACCEPT;
+
+    MSGBUF *raw = milter_raw(&conn->msg);
+    if (raw == NULL)
+        return milter_append_failed(ctx, MSGBUF_NOMEM);
+    int rc = msgbuf_append(raw, "\r\n", 2);
+    return rc == 0 ? SMFIS_CONTINUE : milter_append_failed(ctx, rc);
+}
+
+static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+    struct milter_conn *conn = milter_conn_get(ctx);
+    if (conn == NULL)
+        return milter_tempfail(ctx);
+    if (conn->msg.n_rcpts == 0)
+        return SMFIS_ACCEPT;
+
+    MSGBUF *raw = milter_raw(&conn->msg);
+    if (raw == NULL)
+        return milter_append_failed(ctx, MSGBUF_NOMEM);
+    int rc = msgbuf_append(raw, chunk, len);
+    return rc == 0 ? SMFIS_CONTINUE : milter_append_failed(ctx, rc);
+}
+
+/* Parse and store for every captured mailbox: 0, or -1 after logging (tempfail). */
+static int milter_store(SMFICTX *ctx, struct milter_msg *msg)
+{
+    const char *qid = milter_qid(ctx);
+    MSGBUF *raw = milter_raw(msg);
+    const char *data = raw ? msgbuf_data(raw) : NULL;
+    if (data == NULL) {
+        log_warn("%s: cannot read the buffered message", qid);
+        return -1;
+    }
+    size_t len = msgbuf_len(raw);
+
+    /* Each mailbox once, even when two address spellings reached it. */
+    unsigned long long *ids = malloc(msg->n_rcpts * sizeof(*ids));
+    size_t n_ids = 0;
+    if (ids == NULL) {
+        log_warn("%s: out of memory", qid);
+        return -1;
+    }
+    for (size_t i = 0; i < msg->n_rcpts; i++) {
+        size_t j = 0;
+        while (j < n_ids && ids[j] != msg->rcpts[i].mailbox_id)
+            j++;
+        if (j == n_ids)
+            ids[n_ids++] = msg->rcpts[i].mailbox_id;
+    }
+
+    MIME_MESSAGE *parsed = mime_parse(data, len);
+    if (parsed == NULL) {
+        log_warn("%s: out of memory parsing the message", qid);
+        free(ids);
+        return -1;
+    }
+
+    char err[512];
+    int rc = -1;
+    DB *db = dbpool_get(err, sizeof(err));
+    if (db == NULL) {
+        log_warn("%s: no database connection: %s", qid, err);
+    } else {
+        int stored = store_message_deliver(db, ids, n_ids, msg->envelope_from, parsed,
+                                           data, len, cfg.message_ttl);
+        if (stored != 0)
+            log_warn("%s: storing the message failed: %s", qid, db_error(db));
+        dbpool_put(db, stored != 0);
+        if (stored == 0) {
+            log_info("%s: stored for %zu mailbox%s, size=%zu, attachments=%zu",
+                     qid, n_ids, n_ids == 1 ? "" : "es", len, parsed->n_attachments);
+            rc = 0;
+        }
+    }
+    mime_free(parsed);
+    free(ids);
+    return rc;
+}
+
+static sfsistat mlfi_eom(SMFICTX *ctx)
+{
+    struct milter_conn *conn = milter_conn_get(ctx);
+    if (conn == NULL)
+        return milter_tempfail(ctx);
+    struct milter_msg *msg = &conn->msg;
+    if (msg->n_rcpts == 0)
+        return SMFIS_CONTINUE;
+
+    if (milter_store(ctx, msg) != 0) {
+        milter_msg_reset(msg);
+        return milter_tempfail(ctx);    /* nothing stored: the sender retries */
+    }
+
+    /* Stored: a failure from here on must not tempfail, or a retry would store it twice. */
+    size_t kept = 0;
+    for (size_t i = 0; i < msg->n_rcpts; i++)
+        if (smfi_delrcpt(ctx, msg->rcpts[i].rcpt) != MI_SUCCESS) {
+            log_warn("%s: could not remove captured recipient %s", milter_qid(ctx),
+                     msg->rcpts[i].rcpt);
+            kept++;
+        }
+    sfsistat status = (msg->n_other == 0 && kept == 0) ? SMFIS_DISCARD : SMFIS_CONTINUE;
+    milter_msg_reset(msg);
+    return status;
+}
+
+static sfsistat mlfi_abort(SMFICTX *ctx)
+{
+    struct milter_conn *conn = milter_conn_get(ctx);
+    if (conn != NULL)
+        milter_msg_reset(&conn->msg);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_close(SMFICTX *ctx)
+{
+    struct milter_conn *conn = milter_conn_get(ctx);
+    if (conn != NULL) {
+        milter_msg_reset(&conn->msg);
+        free(conn);
+        smfi_setpriv(ctx, NULL);
+    }
+    return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc milter_desc = {
+    .xxfi_name = MILTER_NAME,
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_DELRCPT,
+    .xxfi_connect = mlfi_connect,
+    .xxfi_helo = mlfi_helo,
+    .xxfi_envfrom = mlfi_envfrom,
+    .xxfi_envrcpt = mlfi_envrcpt,
+    .xxfi_header = mlfi_header,
+    .xxfi_eoh = mlfi_eoh,
+    .xxfi_body = mlfi_body,
+    .xxfi_eom = mlfi_eom,
+    .xxfi_abort = mlfi_abort,
+    .xxfi_close = mlfi_close,
+    .xxfi_unknown = NULL,
+    .xxfi_data = mlfi_data,
+    .xxfi_negotiate = mlfi_negotiate,
+};
+
+/* ---- main ---------------------------------------------------------------------- */
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: %s [-f] [-c config_file]\n", MILTER_NAME);
+    exit(EX_USAGE_CODE);
+}
+
+/* The file system path of a unix-domain connection spec, or NULL for inet sockets. */
+static const char *milter_socket_path(const char *spec)
+{
+    if (strncmp(spec, "unix:", 5) == 0)
+        return spec + 5;
+    if (strncmp(spec, "local:", 6) == 0)
+        return spec + 6;
+    if (spec[0] == '/')
+        return spec;
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    int foreground = 0;
+    int ch;
+    char err[512];
+
+    while ((ch = getopt(argc, argv, "c:fh")) != -1) {
+        switch (ch) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'f':
+            foreground = 1;
+            break;
+        default:
+            usage();
+        }
+    }
+    if (optind != argc)
+        usage();
+
+    log_open(MILTER_NAME, !foreground);
+    if (config_load(config_path, err, sizeof(err)) != 0)
+        log_fatal("configuration: %s", err);
+    if (sodium_init() < 0)
+        log_fatal("libsodium: initialisation failed");
+    mime_init();
+    /* A peer closing its socket must give EPIPE, not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
+
+    /*
+     * Open one connection now, in the main thread: it initialises the client
+     * library before libmilter starts threads, and tells the operator at once
+     * when the database is wrong. A database that is down is not fatal: mail
+     * is tempfailed until it is back.
+     */
+    dbpool_init((size_t)cfg.db_pool_size);
+    DB *db = dbpool_get(err, sizeof(err));
+    if (db == NULL)
+        log_warn("database not reachable yet (mail will be tempfailed until it is): %s", err);
+    dbpool_put(db, 0);
+
+    if (smfi_register(milter_desc) != MI_SUCCESS)
+        log_fatal("smfi_register failed");
+    if (smfi_setconn(cfg.milter_socket) != MI_SUCCESS)
+        log_fatal("bad milter_socket \"%s\"", cfg.milter_socket);
+    /* true: remove a stale unix socket left by an earlier run before binding. */
+    if (smfi_opensocket(true) != MI_SUCCESS)
+        log_fatal("cannot listen on %s", cfg.milter_socket);
+    const char *path = milter_socket_path(cfg.milter_socket);
+    struct stat made;
+    if (path != NULL && chmod(path, 0666) != 0)
+        log_warn("chmod 0666 %s: %s (the MTA may be unable to connect)", path, strerror(errno));
+    if (path != NULL && stat(path, &made) != 0)
+        path = NULL;
+
+    log_info("listening on %s (pool of %ld database connections, max message %ld bytes)",
+             cfg.milter_socket, cfg.db_pool_size, cfg.max_message_size);
+    int rc = smfi_main();
+    dbpool_shutdown();
+    /* Remove our socket, unless a newer instance has already put its own there. */
+    struct stat now;
+    if (path != NULL && stat(path, &now) == 0 && now.st_dev == made.st_dev
+        && now.st_ino == made.st_ino)
+        unlink(path);
+    if (rc != MI_SUCCESS) {
+        log_warn("stopped after a failure or an interrupt");
+        return 1;
+    }
+    log_info("stopped");
+    return 0;
+}

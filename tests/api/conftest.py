@@ -1,0 +1,179 @@
+"""Fixtures for the integration tests: the real local stack started by `tools/stack start`.
+
+Everything here talks to the running services over loopback: lighttpd with the route
+binaries on TEMPMAIL_HTTP, Postfix with the milter on TEMPMAIL_SMTP, MariaDB behind both.
+"""
+import os
+import pathlib
+import shlex
+import smtplib
+import socketserver
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+
+TOP = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _stack_env():
+    env = {}
+    path = TOP / "var" / "stack.env"
+    if path.exists():
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if line.startswith("export "):
+                line = line[len("export "):]
+            if "=" in line and not line.startswith("#"):
+                k, v = line.split("=", 1)
+                env[k] = shlex.split(v)[0] if v else ""
+    env.update({k: v for k, v in os.environ.items() if k.startswith("TEMPMAIL_")})
+    return env
+
+
+ENV = _stack_env()
+
+
+@pytest.fixture(scope="session")
+def stack():
+    missing = [k for k in ("TEMPMAIL_HTTP", "TEMPMAIL_SMTP", "TEMPMAIL_API_KEY", "TEMPMAIL_DOMAIN")
+               if not ENV.get(k)]
+    if missing:
+        pytest.fail(f"the stack is not running (no {', '.join(missing)}): run `tools/stack start`")
+    return ENV
+
+
+@pytest.fixture(scope="session")
+def base_url(stack):
+    return stack["TEMPMAIL_HTTP"].rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def smtp_addr(stack):
+    host, port = stack["TEMPMAIL_SMTP"].rsplit(":", 1)
+    return host, int(port)
+
+
+@pytest.fixture(scope="session")
+def domain(stack):
+    return stack["TEMPMAIL_DOMAIN"]
+
+
+class Api:
+    """A thin requests wrapper bound to one API key."""
+
+    def __init__(self, base_url, key):
+        self.base_url = base_url
+        self.key = key
+        self.session = requests.Session()
+
+    def request(self, method, path, headers=None, **kw):
+        h = {"X-API-KEY": self.key} if self.key is not None else {}
+        h.update(headers or {})
+        return self.session.request(method, self.base_url + path, headers=h, timeout=30, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+
+@pytest.fixture(scope="session")
+def api(base_url, stack):
+    """The demo account's key, made by `make run`."""
+    return Api(base_url, stack["TEMPMAIL_API_KEY"])
+
+
+def send_mail(smtp_addr, sender, recipients, subject="hello", body="hi", extra_headers=None,
+              raw=None):
+    """Send one message through the private Postfix; returns smtplib's refused dict."""
+    if raw is None:
+        headers = [f"From: {sender}", f"To: {', '.join(recipients)}", f"Subject: {subject}",
+                   f"Message-ID: <{uuid.uuid4()}@test.invalid>"]
+        headers += extra_headers or []
+        raw = "\r\n".join(headers) + "\r\n\r\n" + body + "\r\n"
+    with smtplib.SMTP(*smtp_addr, timeout=30) as s:
+        return s.sendmail(sender, recipients, raw.encode() if isinstance(raw, str) else raw)
+
+
+def wait_for(fn, timeout=30.0, interval=0.2):
+    """Call fn until it returns something truthy; return that, or the last value at timeout."""
+    deadline = time.monotonic() + timeout
+    value = fn()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = fn()
+    return value
+
+
+class _SinkHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP to take mail that Postfix relays for other domains."""
+
+    def reply(self, line):
+        self.wfile.write((line + "\r\n").encode())
+
+    def handle(self):
+        sink = self.server.sink
+        self.reply("220 sink.test ESMTP")
+        mail_from, rcpts = None, []
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            cmd = line.decode("utf-8", "replace").strip()
+            verb = cmd.split(" ", 1)[0].upper()
+            if verb in ("EHLO", "HELO"):
+                self.reply("250 sink.test")
+            elif verb == "MAIL":
+                mail_from, rcpts = cmd[10:].strip(), []
+                self.reply("250 ok")
+            elif verb == "RCPT":
+                rcpts.append(cmd[8:].strip().strip("<>").lower())
+                self.reply("250 ok")
+            elif verb == "DATA":
+                self.reply("354 go ahead")
+                data = b""
+                while True:
+                    l = self.rfile.readline()
+                    if not l or l in (b".\r\n", b".\n"):
+                        break
+                    data += l[1:] if l.startswith(b"..") else l
+                with sink.lock:
+                    sink.messages.append({"from": mail_from, "rcpts": rcpts, "data": data})
+                self.reply("250 queued")
+            elif verb == "QUIT":
+                self.reply("221 bye")
+                return
+            else:
+                self.reply("250 ok")
+
+
+class Sink:
+    def __init__(self, port):
+        self.messages = []
+        self.lock = threading.Lock()
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", port), _SinkHandler)
+        self.server.daemon_threads = True
+        self.server.sink = self
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def find(self, marker):
+        with self.lock:
+            return [m for m in self.messages if marker.encode() in m["data"]]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def relay_sink(stack):
+    """The SMTP server Postfix relays every non-managed domain to (TEMPMAIL_RELAY_PORT)."""
+    sink = Sink(int(stack.get("TEMPMAIL_RELAY_PORT", "2526")))
+    yield sink
+    sink.close()
