@@ -161,7 +161,10 @@ static int ctl_db_upgrade(const char *sql_dir_arg)
     struct dirent **names;
     snprintf(path, sizeof(path), "%s/migrations", dir);
     int n = scandir(path, &names, ctl_name_filter, alphasort);
-    if (n < 0) {
+    if (n < 0 && errno == ENOENT) {
+        n = 0;                      /* no migrations folder: nothing past the baseline */
+        names = NULL;
+    } else if (n < 0) {
         fprintf(stderr, "tempmailctl: %s: %s\n", path, strerror(errno));
         return 1;
     }
