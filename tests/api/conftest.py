@@ -177,3 +177,26 @@ def relay_sink(stack):
     sink = Sink(int(stack.get("TEMPMAIL_RELAY_PORT", "2526")))
     yield sink
     sink.close()
+
+
+def tempmailctl(*args, input=None):
+    """Run the operator's CLI against the stack's database; returns its standard output."""
+    import subprocess
+    env = dict(os.environ, TEMPMAIL_CONF=ENV.get("TEMPMAIL_CONF", str(TOP / "var" / "tempmail.conf")))
+    done = subprocess.run([str(TOP / "tools" / "tempmailctl"), *args], env=env, input=input,
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"tempmailctl {' '.join(args)}: exit {done.returncode}: {done.stderr}")
+    return done.stdout
+
+
+@pytest.fixture
+def make_account(base_url):
+    """Make a fresh account (its own key, so its own rate-limit window): make_account(balance="1")."""
+    def make(balance="1", email=None):
+        email = email or f"user-{uuid.uuid4().hex[:12]}@example.org"
+        key = tempmailctl("account", "create", email, "--balance", balance).strip().splitlines()[-1]
+        api = Api(base_url, key)
+        api.email = email
+        return api
+    return make
