@@ -15,6 +15,7 @@
  *	const char *api_json_string(HTTP_REQUEST *req, json_object *body, const char *field,
  *			int *failed);
  *	void	api_db_failed(HTTP_REQUEST *req, DB *db, const char *what);
+ *	int	api_limit_ip(HTTP_REQUEST *req, DB *db, const char *what, long limit);
  * DESCRIPTION
  *	Each of these answers the request itself when it fails, so a route reads
  *
@@ -23,12 +24,19 @@
  *
  *	api_db() returns the process's connection, opened on first use (503 when
  *	MariaDB cannot be reached). api_authenticate() reads the X-API-Key header
- *	(any case) and fills *who, or answers 401. api_json_body() parses the body
+ *	(any case) and fills *who, or answers 401. Without a key, a web session
+ *	does (cookie API_SESSION_COOKIE; a request that changes something must
+ *	also carry the session's CSRF token in the X-CSRF-Token header, else 403).
+ *	Each authenticated request counts against the account's hourly limit
+ *	(cfg.rate_free or cfg.rate_pro by tier): the answer carries
+ *	X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (Unix
+ *	time), and past the limit it is 429 with Retry-After. api_json_body() parses the body
  *	as a JSON object (an empty body is an empty object), or answers 400;
  *	the caller puts the result. api_json_string() gets an optional string
  *	field: NULL when absent or null, and *failed set with a 400 answered
  *	when it has another type. api_db_failed() logs the database's reason and
- *	answers 503 without it.
+ *	answers 503 without it. api_limit_ip() counts one attempt of what (e.g.
+ *	"register") from the client's address and answers 429 past limit an hour.
  *--*/
 
 #include <json.h>
@@ -42,6 +50,9 @@ extern int api_authenticate(HTTP_REQUEST *req, DB *db, STORE_PRINCIPAL *who);
 extern json_object *api_json_body(HTTP_REQUEST *req);
 extern const char *api_json_string(HTTP_REQUEST *req, json_object *body, const char *field,
                                    int *failed);
+#define API_SESSION_COOKIE "tm_session"
+
+extern int api_limit_ip(HTTP_REQUEST *req, DB *db, const char *what, long limit);
 extern void api_db_failed(HTTP_REQUEST *req, DB *db, const char *what);
 
 #endif

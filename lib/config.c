@@ -41,6 +41,7 @@ static const struct config_param config_params[] = {
     STR(default_domain, "localhost"),
     STR(mail_host, "localhost"),
     STR(address_price, "0.001"),
+    STR(signup_balance, "1"),
     NUM(message_ttl, "900", 10, 365L * 86400),
     NUM(max_message_size, "26214400", 1024, 1L << 30),
     NUM(max_request_body, "65536", 1024, 16L << 20),

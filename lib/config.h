@@ -46,6 +46,7 @@ struct config {
     char *default_domain;       /* used by generate when the client names none */
     char *mail_host;            /* the MX target custom domains must point at */
     char *address_price;        /* decimal string, debited per generated address */
+    char *signup_balance;       /* decimal string, the balance a key-only account starts with */
     long message_ttl;           /* seconds a message lives after receipt */
     long max_message_size;      /* bytes; larger mail gets 552 5.3.4 */
     long max_request_body;      /* bytes of an HTTP request body */

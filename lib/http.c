@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <fcgiapp.h>
 
@@ -153,6 +154,39 @@ int http_query(const HTTP_REQUEST *req, const char *name, char *buf, size_t len)
             q++;
     }
     return 0;
+}
+
+int http_cookie_find(const char *header, const char *name, char *buf, size_t len)
+{
+    size_t name_len = strlen(name);
+
+    for (const char *c = header ? header : ""; *c; ) {
+        while (*c == ' ' || *c == ';')
+            c++;
+        size_t pair = strcspn(c, ";");
+        if (pair > name_len && c[name_len] == '=' && memcmp(c, name, name_len) == 0) {
+            size_t value_len = pair - name_len - 1;
+            if (value_len >= len)
+                return -1;
+            memcpy(buf, c + name_len + 1, value_len);
+            buf[value_len] = '\0';
+            return 1;
+        }
+        c += pair;
+    }
+    return 0;
+}
+
+int http_cookie(const HTTP_REQUEST *req, const char *name, char *buf, size_t len)
+{
+    return http_cookie_find(http_header(req, "Cookie"), name, buf, len);
+}
+
+int http_is_https(const HTTP_REQUEST *req)
+{
+    struct http_impl *impl = req->impl;
+    const char *https = FCGX_GetParam("HTTPS", impl->fcgx.envp);
+    return https != NULL && strcasecmp(https, "on") == 0;
 }
 
 void http_add_header(HTTP_REQUEST *req, const char *name, const char *value)

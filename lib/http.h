@@ -18,6 +18,8 @@
  *
  *	const char *http_header(const HTTP_REQUEST *req, const char *name);
  *	int	http_query(const HTTP_REQUEST *req, const char *name, char *buf, size_t len);
+ *	int	http_cookie(const HTTP_REQUEST *req, const char *name, char *buf, size_t len);
+ *	int	http_is_https(const HTTP_REQUEST *req);
  *	void	http_add_header(HTTP_REQUEST *req, const char *name, const char *value);
  *	void	http_respond(HTTP_REQUEST *req, int status, const char *content_type,
  *			const char *body, size_t len);
@@ -37,7 +39,9 @@
  *	http_header() takes a header name in any case ("X-API-Key") and returns
  *	its value or NULL. http_query() copies the decoded value of a query
  *	parameter into buf and returns 1, or 0 when absent, or -1 when it does not
- *	fit or is malformed.
+ *	fit or is malformed. http_cookie() does the same for a cookie of the
+ *	Cookie header (its value taken as it is, not decoded). http_is_https()
+ *	tells whether the client reached the web server over TLS.
  * SECURITY
  *	Header values written by handlers must not hold CR or LF; http_add_header()
  *	drops a header that does.
@@ -72,6 +76,9 @@ extern int http_serve(const char *program, const HTTP_ROUTE *routes);
 
 extern const char *http_header(const HTTP_REQUEST *req, const char *name);
 extern int http_query(const HTTP_REQUEST *req, const char *name, char *buf, size_t len);
+extern int http_cookie(const HTTP_REQUEST *req, const char *name, char *buf, size_t len);
+extern int http_is_https(const HTTP_REQUEST *req);
+extern int http_cookie_find(const char *header, const char *name, char *buf, size_t len);
 extern void http_add_header(HTTP_REQUEST *req, const char *name, const char *value);
 extern void http_respond(HTTP_REQUEST *req, int status, const char *content_type,
                          const char *body, size_t len);

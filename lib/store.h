@@ -38,6 +38,7 @@ typedef struct store_principal {
     char tier[8];               /* "free" or "pro" */
     int is_admin;
     char balance[32];           /* DECIMAL as text */
+    long requests_this_hour;    /* set by api_authenticate() */
 } STORE_PRINCIPAL;
 
 /* Look up an unrevoked key of an enabled account by the hex SHA-256 of the key. */
@@ -54,6 +55,44 @@ extern int store_account_find_by_email(DB *db, const char *email,
 extern int store_key_create(DB *db, unsigned long long account_id, const char *key_hash,
                             const char *key_prefix, const char *name,
                             unsigned long long *key_id);
+
+/* ---- web sessions, log-in, profile (store_session.c) ------------------ */
+
+/* An account and its first key, in one transaction. DB_EDUP: the e-mail is taken. */
+extern int store_account_register(DB *db, const char *email, const char *password_hash,
+                                  const char *balance, int is_admin, const char *key_hash,
+                                  const char *key_prefix, unsigned long long *account_id);
+/* The password hash ("" when none) and state of the account with that e-mail. */
+extern int store_account_credentials(DB *db, const char *email, unsigned long long *account_id,
+                                     char *password_hash, size_t hash_len, int *disabled);
+extern int store_session_create(DB *db, unsigned long long account_id, const char *token_hash,
+                                const char *csrf_token, long ttl);
+/* The account of a live session of an enabled account, and the session's CSRF token. */
+extern int store_session_authenticate(DB *db, const char *token_hash, STORE_PRINCIPAL *who,
+                                      char *csrf_token, size_t csrf_len);
+extern int store_session_delete(DB *db, const char *token_hash);
+
+typedef struct store_profile {
+    unsigned long long account_id;
+    char email[255];
+    char tier[8];
+    char balance[32];
+    int is_admin;
+    char created_at[32];
+    char key_prefix[17];            /* of the newest live key; "" when none */
+} STORE_PROFILE;
+
+extern int store_account_profile(DB *db, unsigned long long account_id, STORE_PROFILE *profile);
+/* Revoke every live key of the account and add the new one, in one transaction. */
+extern int store_key_rotate(DB *db, unsigned long long account_id, const char *key_hash,
+                            const char *key_prefix);
+
+/* ---- rate counters (store_rate.c) -------------------------------------- */
+
+/* Count one hit of subject in the window starting at window_start (SQL text); *hits after it. */
+extern int store_rate_hit(DB *db, const char *subject, const char *window_start, long long *hits);
+extern int store_rate_peek(DB *db, const char *subject, const char *window_start, long long *hits);
+extern int store_rate_forget_before(DB *db, const char *window_start, long long *deleted);
 
 /* ---- domains (store_domain.c) ------------------------------------------ */
 
@@ -134,6 +173,36 @@ extern int store_rcpt_check(DB *db, const char *address, unsigned long long *mai
 extern int store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t n,
                                  const char *envelope_from, const MIME_MESSAGE *msg,
                                  const char *raw, size_t raw_len, long ttl);
+
+/* ---- API keys for the aurelion dialect (store_key.c) ------------------- */
+
+/* A key as the admin listing shows it: never the key itself, only its prefix. */
+typedef struct store_key {
+    unsigned long long id;
+    unsigned long long account_id;
+    char key_prefix[17];            /* "al_a805" */
+    char name[401];                 /* up to 100 characters of UTF-8 */
+    char created_at[32];            /* SQL text, UTC, milliseconds */
+    char last_used_at[32];          /* likewise; "" when never used */
+} STORE_KEY;
+
+/*
+ * A key-only account (no e-mail, no password) starting with balance, and its
+ * key (already hashed), in one transaction; *made describes the new key.
+ */
+extern int store_key_account_create(DB *db, const char *balance, const char *key_hash,
+                                    const char *key_prefix, const char *name, STORE_KEY *made);
+/* Every unrevoked key, oldest first; free *keys with free(). */
+extern int store_key_list(DB *db, STORE_KEY **keys, size_t *count);
+/* Revoke the live key with that hash: STORE_NOTFOUND when there is none. */
+extern int store_key_revoke(DB *db, const char *key_hash);
+/* Count one free-key request from a client address this hour; *hits after it. */
+extern int store_key_free_hit(DB *db, const char *remote_addr, long long *hits);
+
+/* ---- expiry (store_purge.c) --------------------------------------------- */
+
+/* Delete messages past their expiry, 1000 a statement; *deleted counts them. */
+extern int store_purge_expired(DB *db, long *deleted);
 
 /* ---- schema (store_admin.c) --------------------------------------------- */
 

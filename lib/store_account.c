@@ -31,6 +31,9 @@ int store_key_authenticate(DB *db, const char *key_hash, STORE_PRINCIPAL *who)
     who->is_admin = (int)db_get_ll(res, 0, 3);
     snprintf(who->balance, sizeof(who->balance), "%s", db_get(res, 0, 4));
     db_result_free(res);
+    /* The admin listing shows last_used; a failure to note it must not refuse the caller. */
+    (void)db_exec(db, "UPDATE api_keys SET last_used_at = UTC_TIMESTAMP(3) WHERE id = ?",
+                  "u", who->key_id);
     return 0;
 }
 

@@ -1,0 +1,47 @@
+#ifndef TEMPMAIL_RATELIMIT_H
+#define TEMPMAIL_RATELIMIT_H
+
+/*++
+ * NAME
+ *	ratelimit 3
+ * SUMMARY
+ *	hourly request windows shared through MariaDB
+ * SYNOPSIS
+ *	#include "ratelimit.h"
+ *
+ *	int	ratelimit_hit(DB *db, const char *subject, long limit, RATELIMIT *rl);
+ *	int	ratelimit_peek(DB *db, const char *subject, long limit, RATELIMIT *rl);
+ *	void	ratelimit_window(time_t now, char *sql_start, size_t len, long *reset);
+ * DESCRIPTION
+ *	A subject ("account:42", "ip:register:127.0.0.1") gets limit requests
+ *	in each clock hour (UTC). The count lives in the rate_counters table, so
+ *	every process on every host sees the same number; a fixed window costs
+ *	one upsert per request.
+ *
+ *	ratelimit_hit() counts one request and fills *rl: the limit, what is
+ *	left after this request (never below 0), the Unix time the window ends,
+ *	and whether this request went past the limit. ratelimit_peek() fills
+ *	*rl without counting. ratelimit_window() gives the current window's
+ *	start as SQL text and its end as a Unix time.
+ * DIAGNOSTICS
+ *	0, or DB_EFAIL when the database failed.
+ *--*/
+
+#include <stddef.h>
+#include <time.h>
+
+#include "db.h"
+
+typedef struct ratelimit {
+    long limit;
+    long remaining;
+    long reset;             /* Unix time the window ends */
+    long used;
+    int exceeded;
+} RATELIMIT;
+
+extern int ratelimit_hit(DB *db, const char *subject, long limit, RATELIMIT *rl);
+extern int ratelimit_peek(DB *db, const char *subject, long limit, RATELIMIT *rl);
+extern void ratelimit_window(time_t now, char *sql_start, size_t len, long *reset);
+
+#endif
