@@ -1,0 +1,148 @@
+/*++
+ * NAME
+ *	store_key 3
+ * SUMMARY
+ *	API keys for the aurelion dialect: free keys, admin listing, revoking
+ * SYNOPSIS
+ *	#include "store.h"
+ *
+ *	int	store_key_account_create(DB *db, const char *balance, const char *key_hash,
+ *			const char *key_prefix, const char *name, STORE_KEY *made);
+ *	int	store_key_list(DB *db, STORE_KEY **keys, size_t *count);
+ *	int	store_key_revoke(DB *db, const char *key_hash);
+ *	int	store_key_free_hit(DB *db, const char *remote_addr, long long *hits);
+ * DESCRIPTION
+ *	An aurelion key stands alone: whoever holds it owns what it made. So a
+ *	free key, or a key the admin makes, gets an account of its own with no
+ *	e-mail and no password (a "key-only" account); account and key are made
+ *	in one transaction, so no account is left without its key.
+ *
+ *	store_key_list() returns the keys that still work, with their display
+ *	prefix only: the database holds nothing more of a key than its hash.
+ *
+ *	store_key_revoke() marks a key revoked rather than deleting it: the
+ *	mailboxes it made keep their api_key_id, and authentication already
+ *	skips revoked keys, so the key fails from the next request on.
+ *
+ *	store_key_free_hit() counts free-key requests per client address in
+ *	the rate_counters table, subject "ip:freekey:ADDR", in fixed windows of
+ *	one UTC hour, so every web process and host shares one count.
+ * DIAGNOSTICS
+ *	As store.h says: 0, STORE_NOTFOUND, DB_EDUP or DB_EFAIL.
+ *--*/
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+
+/* Columns: id, account_id, key_prefix, name, created_at, last_used_at. */
+static void store_key_from_row(const DB_RESULT *res, size_t row, STORE_KEY *key)
+{
+    memset(key, 0, sizeof(*key));
+    key->id = (unsigned long long)db_get_ll(res, row, 0);
+    key->account_id = (unsigned long long)db_get_ll(res, row, 1);
+    snprintf(key->key_prefix, sizeof(key->key_prefix), "%s", db_get(res, row, 2));
+    snprintf(key->name, sizeof(key->name), "%s", db_get(res, row, 3));
+    snprintf(key->created_at, sizeof(key->created_at), "%s", db_get(res, row, 4));
+    snprintf(key->last_used_at, sizeof(key->last_used_at), "%s", db_get(res, row, 5));
+}
+
+int store_key_account_create(DB *db, const char *balance, const char *key_hash,
+                             const char *key_prefix, const char *name, STORE_KEY *made)
+{
+    DB_RESULT *res = NULL;
+    unsigned long long account_id, key_id;
+    int rc;
+
+    if ((rc = db_begin(db)) != 0)
+        return rc;
+    if ((rc = store_account_create(db, NULL, NULL, balance, 0, &account_id)) != 0
+        || (rc = store_key_create(db, account_id, key_hash, key_prefix, name, &key_id)) != 0)
+        goto fail;
+    /* Read back what the server stored: created_at is its clock, not ours. */
+    rc = db_query(db, &res,
+                  "SELECT id, account_id, key_prefix, name, created_at, last_used_at"
+                  " FROM api_keys WHERE id = ?", "u", key_id);
+    if (rc != 0 || db_rows(res) != 1) {
+        rc = rc != 0 ? rc : DB_EFAIL;
+        goto fail;
+    }
+    store_key_from_row(res, 0, made);
+    db_result_free(res);
+    return db_commit(db);
+
+fail:
+    db_result_free(res);
+    db_rollback(db);
+    return rc;
+}
+
+int store_key_list(DB *db, STORE_KEY **keys, size_t *count)
+{
+    DB_RESULT *res;
+
+    *keys = NULL;
+    *count = 0;
+    int rc = db_query(db, &res,
+                      "SELECT id, account_id, key_prefix, name, created_at, last_used_at"
+                      " FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at, id", "");
+    if (rc != 0)
+        return rc;
+    size_t n = db_rows(res);
+    if (n > 0 && (*keys = calloc(n, sizeof(**keys))) == NULL)
+        log_fatal("out of memory");
+    for (size_t i = 0; i < n; i++)
+        store_key_from_row(res, i, &(*keys)[i]);
+    *count = n;
+    db_result_free(res);
+    return 0;
+}
+
+int store_key_revoke(DB *db, const char *key_hash)
+{
+    long long rc = db_exec(db,
+                           "UPDATE api_keys SET revoked_at = UTC_TIMESTAMP(3)"
+                           " WHERE key_hash = ? AND revoked_at IS NULL", "s", key_hash);
+    if (rc < 0)
+        return (int)rc;
+    return rc == 0 ? STORE_NOTFOUND : 0;
+}
+
+int store_key_free_hit(DB *db, const char *remote_addr, long long *hits)
+{
+    char subject[128];
+    DB_RESULT *res;
+    int rc;
+
+    /* The column holds 128 characters; an IPv6 address with zone fits well within. */
+    snprintf(subject, sizeof(subject), "ip:freekey:%s", remote_addr);
+    /*
+     * Count and read back in one transaction: the upsert locks the row, so the
+     * value read is this request's own, even with others counting at once.
+     */
+    if ((rc = db_begin(db)) != 0)
+        return rc;
+    long long n = db_exec(db,
+                          "INSERT INTO rate_counters (subject, window_start, hits)"
+                          " VALUES (?, DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%d %H:00:00'), 1)"
+                          " ON DUPLICATE KEY UPDATE hits = hits + 1", "s", subject);
+    if (n < 0) {
+        db_rollback(db);
+        return (int)n;
+    }
+    /* The newest window of the subject is the one just counted, even if the hour turned since. */
+    rc = db_query(db, &res,
+                  "SELECT hits FROM rate_counters WHERE subject = ?"
+                  " ORDER BY window_start DESC LIMIT 1", "s", subject);
+    if (rc != 0 || db_rows(res) != 1) {
+        db_result_free(res);
+        db_rollback(db);
+        return rc != 0 ? rc : DB_EFAIL;
+    }
+    *hits = db_get_ll(res, 0, 0);
+    db_result_free(res);
+    return db_commit(db);
+}
