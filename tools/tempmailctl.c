@@ -8,6 +8,7 @@
  *	tempmailctl [-c config] db version
  *	tempmailctl [-c config] domain add NAME
  *	tempmailctl [-c config] account create EMAIL [--balance N] [--admin] [--password-stdin]
+ *	tempmailctl [-c config] purge
  * DESCRIPTION
  *	db upgrade loads sql/schema.sql into an empty database, then applies
  *	every sql/migrations/NNN_*.sql above the recorded schema version, in
@@ -19,6 +20,9 @@
  *	key alone on standard output: it is shown this once, only its hash is
  *	kept. With --password-stdin the first line of standard input becomes
  *	the account's web password.
+ *
+ *	purge deletes the messages past their expiry now and prints how many;
+ *	the milter purges on its own, this is for the operator and the tests.
  * DIAGNOSTICS
  *	Exit 0 on success, 1 when the operation failed (the reason on standard
  *	error), 2 on a usage error.
@@ -57,6 +61,7 @@ static void ctl_usage(void)
             "usage: tempmailctl [-c config] db upgrade [--sql-dir DIR]\n"
             "       tempmailctl [-c config] db version\n"
             "       tempmailctl [-c config] domain add NAME\n"
+            "       tempmailctl [-c config] purge\n"
             "       tempmailctl [-c config] account create EMAIL [--balance N] [--admin] [--password-stdin]\n");
     exit(2);
 }
@@ -289,6 +294,19 @@ failed:
     return 1;
 }
 
+static int ctl_purge(void)
+{
+    long deleted;
+    DB *db = ctl_db();
+    int rc = store_purge_expired(db, &deleted);
+    if (rc != 0)
+        fprintf(stderr, "tempmailctl: purging after %ld messages: %s\n", deleted, db_error(db));
+    else
+        printf("purged %ld expired messages\n", deleted);
+    db_close(db);
+    return rc != 0;
+}
+
 int main(int argc, char **argv)
 {
     char err[512];
@@ -301,7 +319,7 @@ int main(int argc, char **argv)
         argc -= 2;
         argv += 2;
     }
-    if (argc < 3)
+    if (argc < 2 || (argc < 3 && strcmp(argv[1], "purge") != 0))
         ctl_usage();
     if (auth_init() != 0) {
         fprintf(stderr, "tempmailctl: libsodium failed to initialise\n");
@@ -310,6 +328,11 @@ int main(int argc, char **argv)
     if (config_load(config_path, err, sizeof(err)) != 0) {
         fprintf(stderr, "tempmailctl: %s\n", err);
         return 1;
+    }
+    if (strcmp(argv[1], "purge") == 0) {
+        if (argc != 2)
+            ctl_usage();
+        return ctl_purge();
     }
     const char *noun = argv[1], *verb = argv[2];
     if (strcmp(noun, "db") == 0 && strcmp(verb, "upgrade") == 0) {
