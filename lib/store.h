@@ -51,6 +51,12 @@ extern int store_account_create(DB *db, const char *email, const char *password_
 extern int store_account_find_by_email(DB *db, const char *email,
                                        unsigned long long *account_id);
 
+/* Operator changes by e-mail; STORE_NOTFOUND when no such account. */
+extern int store_account_set_tier(DB *db, const char *email, const char *tier);
+/* Add amount (decimal text, may be negative) to the balance; *balance gets the new one. */
+extern int store_account_topup(DB *db, const char *email, const char *amount, char *balance,
+                               size_t len);
+
 /* Add a key (already hashed) to an account. */
 extern int store_key_create(DB *db, unsigned long long account_id, const char *key_hash,
                             const char *key_prefix, const char *name,
@@ -93,6 +99,8 @@ extern int store_key_rotate(DB *db, unsigned long long account_id, const char *k
 extern int store_rate_hit(DB *db, const char *subject, const char *window_start, long long *hits);
 extern int store_rate_peek(DB *db, const char *subject, const char *window_start, long long *hits);
 extern int store_rate_forget_before(DB *db, const char *window_start, long long *deleted);
+/* Forget every window of one subject ("ip:register:192.0.2.1"): the operator's unblock. */
+extern int store_rate_clear(DB *db, const char *subject, long long *deleted);
 
 /* ---- domains (store_domain.c) ------------------------------------------ */
 
@@ -101,11 +109,26 @@ typedef struct store_domain {
     unsigned long long owner_id;    /* 0: a system domain */
     char name[254];
     char status[16];                /* pending, active, disabled */
+    char token[65];                 /* the TXT value that proves control; "" for system domains */
+    char verified_at[32];           /* SQL text, UTC; "" until verified */
+    char created_at[32];            /* SQL text, UTC */
 } STORE_DOMAIN;
 
 extern int store_domain_find(DB *db, const char *name, STORE_DOMAIN *domain);
 /* Add or re-activate a system domain (owner none, status active). */
 extern int store_domain_add_system(DB *db, const char *name, unsigned long long *domain_id);
+/* Add a customer's domain, pending, with a fresh random token. DB_EDUP: the name is taken. */
+extern int store_domain_create(DB *db, unsigned long long owner_id, const char *name,
+                               STORE_DOMAIN *made);
+/* An account's domains, newest first; free *domains with free(). */
+extern int store_domain_list(DB *db, unsigned long long owner_id, STORE_DOMAIN **domains,
+                             size_t *count);
+/* The domain with id if owner_id owns it (STORE_NOTFOUND otherwise). */
+extern int store_domain_find_owned(DB *db, unsigned long long id, unsigned long long owner_id,
+                                   STORE_DOMAIN *domain);
+/* Make an owned pending domain active, verified now; *domain gets its new state. */
+extern int store_domain_mark_verified(DB *db, unsigned long long id, unsigned long long owner_id,
+                                      STORE_DOMAIN *domain);
 
 /* ---- mailboxes (store_mailbox.c) ---------------------------------------- */
 

@@ -75,3 +75,31 @@ int store_key_create(DB *db, unsigned long long account_id, const char *key_hash
     *key_id = db_insert_id(db);
     return 0;
 }
+
+int store_account_set_tier(DB *db, const char *email, const char *tier)
+{
+    long long rc = db_exec(db, "UPDATE accounts SET tier = ? WHERE email = ?", "ss", tier, email);
+    if (rc < 0)
+        return (int)rc;
+    return rc == 0 ? STORE_NOTFOUND : 0;
+}
+
+int store_account_topup(DB *db, const char *email, const char *amount, char *balance, size_t len)
+{
+    long long rc;
+    DB_RESULT *res;
+
+    if ((rc = db_begin(db)) != 0)
+        return (int)rc;
+    rc = db_exec(db, "UPDATE accounts SET balance = balance + CAST(? AS DECIMAL(18,6)) WHERE email = ?",
+                 "ss", amount, email);
+    if (rc == 0)
+        rc = STORE_NOTFOUND;
+    if (rc < 0 || (rc = db_query(db, &res, "SELECT balance FROM accounts WHERE email = ?", "s", email)) != 0) {
+        db_rollback(db);
+        return (int)rc;
+    }
+    snprintf(balance, len, "%s", db_rows(res) ? db_get(res, 0, 0) : "");
+    db_result_free(res);
+    return db_commit(db);
+}

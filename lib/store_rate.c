@@ -45,3 +45,12 @@ int store_rate_forget_before(DB *db, const char *window_start, long long *delete
     *deleted = rc;
     return 0;
 }
+
+int store_rate_clear(DB *db, const char *subject, long long *deleted)
+{
+    long long rc = db_exec(db, "DELETE FROM rate_counters WHERE subject = ?", "s", subject);
+    if (rc < 0)
+        return (int)rc;
+    *deleted = rc;
+    return 0;
+}

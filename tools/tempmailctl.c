@@ -8,6 +8,9 @@
  *	tempmailctl [-c config] db version
  *	tempmailctl [-c config] domain add NAME
  *	tempmailctl [-c config] account create EMAIL [--balance N] [--admin] [--password-stdin]
+ *	tempmailctl [-c config] account tier EMAIL free|pro
+ *	tempmailctl [-c config] account topup EMAIL AMOUNT
+ *	tempmailctl [-c config] ratelimit clear SUBJECT
  *	tempmailctl [-c config] purge
  * DESCRIPTION
  *	db upgrade loads sql/schema.sql into an empty database, then applies
@@ -20,6 +23,14 @@
  *	key alone on standard output: it is shown this once, only its hash is
  *	kept. With --password-stdin the first line of standard input becomes
  *	the account's web password.
+ *
+ *	account tier sets the account's tier (its hourly request limit is
+ *	rate_free or rate_pro). account topup adds AMOUNT to its balance
+ *	(a negative amount takes away) and prints the new balance.
+ *
+ *	ratelimit clear forgets the request counts of one subject: an
+ *	account ("account:42") or a client address and action
+ *	("ip:register:192.0.2.1", "ip:login:...").
  *
  *	purge deletes the messages past their expiry now and prints how many;
  *	the milter purges on its own, this is for the operator and the tests.
@@ -62,7 +73,10 @@ static void ctl_usage(void)
             "       tempmailctl [-c config] db version\n"
             "       tempmailctl [-c config] domain add NAME\n"
             "       tempmailctl [-c config] purge\n"
-            "       tempmailctl [-c config] account create EMAIL [--balance N] [--admin] [--password-stdin]\n");
+            "       tempmailctl [-c config] account create EMAIL [--balance N] [--admin] [--password-stdin]\n"
+            "       tempmailctl [-c config] account tier EMAIL free|pro\n"
+            "       tempmailctl [-c config] account topup EMAIL AMOUNT\n"
+            "       tempmailctl [-c config] ratelimit clear SUBJECT\n");
     exit(2);
 }
 
@@ -294,6 +308,65 @@ failed:
     return 1;
 }
 
+static int ctl_decimal_ok(const char *s)
+{
+    if (*s == '-')
+        s++;
+    size_t digits = strspn(s, "0123456789");
+    if (digits == 0 || digits > 12)
+        return 0;
+    if (s[digits] == '\0')
+        return 1;
+    return s[digits] == '.' && strspn(s + digits + 1, "0123456789") == strlen(s + digits + 1)
+        && strlen(s + digits + 1) <= 6;
+}
+
+static int ctl_account_change(const char *verb, const char *email, const char *value)
+{
+    char balance[32];
+    int rc;
+
+    if (strcmp(verb, "tier") == 0 && strcmp(value, "free") != 0 && strcmp(value, "pro") != 0) {
+        fprintf(stderr, "tempmailctl: the tier is free or pro\n");
+        return 2;
+    }
+    if (strcmp(verb, "topup") == 0 && !ctl_decimal_ok(value)) {
+        fprintf(stderr, "tempmailctl: the amount is a decimal number with at most 6 places\n");
+        return 2;
+    }
+    DB *db = ctl_db();
+    rc = strcmp(verb, "tier") == 0 ? store_account_set_tier(db, email, value)
+                                   : store_account_topup(db, email, value, balance, sizeof(balance));
+    if (rc == STORE_NOTFOUND) {
+        fprintf(stderr, "tempmailctl: no account with e-mail %s\n", email);
+        return 1;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "tempmailctl: %s: %s\n", verb, db_errno(db) == 1264 || db_errno(db) == 4025
+                ? "the balance would go below zero or out of range" : db_error(db));
+        return 1;
+    }
+    if (strcmp(verb, "tier") == 0)
+        printf("%s: tier %s\n", email, value);
+    else
+        printf("%s: balance %s\n", email, balance);
+    db_close(db);
+    return 0;
+}
+
+static int ctl_ratelimit_clear(const char *subject)
+{
+    long long deleted;
+    DB *db = ctl_db();
+    if (store_rate_clear(db, subject, &deleted) != 0) {
+        fprintf(stderr, "tempmailctl: %s\n", db_error(db));
+        return 1;
+    }
+    printf("%s: %lld window(s) cleared\n", subject, deleted);
+    db_close(db);
+    return 0;
+}
+
 static int ctl_purge(void)
 {
     long deleted;
@@ -346,6 +419,11 @@ int main(int argc, char **argv)
         return ctl_db_version();
     if (strcmp(noun, "domain") == 0 && strcmp(verb, "add") == 0 && argc == 4)
         return ctl_domain_add(argv[3]);
+    if (strcmp(noun, "account") == 0 && (strcmp(verb, "tier") == 0 || strcmp(verb, "topup") == 0)
+        && argc == 5)
+        return ctl_account_change(verb, argv[3], argv[4]);
+    if (strcmp(noun, "ratelimit") == 0 && strcmp(verb, "clear") == 0 && argc == 4)
+        return ctl_ratelimit_clear(argv[3]);
     if (strcmp(noun, "account") == 0 && strcmp(verb, "create") == 0 && argc >= 4)
         return ctl_account_create(argc - 3, argv + 3);
     ctl_usage();

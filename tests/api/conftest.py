@@ -200,3 +200,15 @@ def make_account(base_url):
         api.email = email
         return api
     return make
+
+
+def sql(query):
+    """Read the stack's database as its administrator (for checks a client cannot make,
+    such as how secrets are stored). Returns rows as lists of strings."""
+    import subprocess
+    done = subprocess.run(["mariadb", f"--defaults-file={TOP / 'var' / 'mariadb-root.cnf'}",
+                           "--batch", "--skip-column-names", "tempmail", "-e", query],
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"mariadb: {done.stderr}")
+    return [line.split("\t") for line in done.stdout.splitlines()]
