@@ -75,8 +75,11 @@ unit-asan: $(ASAN_UNIT)
 	@set -e; for t in $(ASAN_UNIT); do echo "== $$t (ASan+UBSan)"; \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
 
+# The fault tests stop and start services, so they run after everything else.
 integration:
-	@. var/stack.env && cd tests && $(PYTEST) -q -p no:cacheprovider api
+	@set -a && . var/stack.env && set +a && cd tests && \
+	  $(PYTEST) -q -p no:cacheprovider -m "not faults" api && \
+	  $(PYTEST) -q -p no:cacheprovider -m faults api
 
 lib/%.o: lib/%.c lib/*.h
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -c $< -o $@

@@ -31,15 +31,22 @@ static void log_vwrite(int priority, const char *level, const char *fmt, va_list
         vsyslog(priority, fmt, ap);
         return;
     }
-    char stamp[32];
+    /* One write per line: the milter's threads log at once, and stdio calls would interleave. */
+    char line[2048], stamp[32];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(stderr, "%s %s[%ld]: %s: ", stamp, log_program, (long)getpid(), level);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    fflush(stderr);
+    int n = snprintf(line, sizeof(line), "%s %s[%ld]: %s: ", stamp, log_program, (long)getpid(), level);
+    if (n < 0 || (size_t)n >= sizeof(line))
+        n = 0;
+    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    size_t len = m < 0 ? (size_t)n : (size_t)n + (size_t)m;
+    if (len > sizeof(line) - 2)
+        len = sizeof(line) - 2;             /* cut, but still one whole line */
+    line[len++] = '\n';
+    ssize_t ignored = write(STDERR_FILENO, line, len);
+    (void)ignored;
 }
 
 void log_info(const char *fmt, ...)

@@ -1,0 +1,111 @@
+"""Faults injected into the real stack with tools/stack: nothing is lost, the sender is told
+to retry (4xx), and the service comes back by itself. Marked `faults`: `make test` runs
+these after the rest, since they stop services the other tests need."""
+import smtplib
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import TOP, send_mail, wait_for
+
+pytestmark = pytest.mark.faults
+
+
+def stack(*args):
+    done = subprocess.run([str(TOP / "tools" / "stack"), *args], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def transaction(smtp_addr, rcpt, subject):
+    """Walk one SMTP transaction step by step; return the list of (step, code) until the
+    first refusal, or through DATA when everything was accepted."""
+    steps = []
+    raw = f"From: a@example.com\r\nTo: {rcpt}\r\nSubject: {subject}\r\n\r\nbody\r\n"
+    with smtplib.SMTP(*smtp_addr, timeout=60) as s:
+        steps.append(("ehlo", s.ehlo("client.test")[0]))
+        for step, call in (("mail", lambda: s.mail("a@example.com")), ("rcpt", lambda: s.rcpt(rcpt)),
+                           ("data", lambda: s.data(raw))):
+            code = call()[0]
+            steps.append((step, code))
+            if code >= 400:
+                break
+    return steps
+
+
+def send_until_accepted(smtp_addr, address, subject):
+    """Resend as a sending MTA would after a 4xx, until the message is accepted. After a
+    MariaDB restart that takes up to a minute: postfix-mysql holds a failed server for 60 s
+    (RETRY_CONN_INTV, compiled in) before it tries it again, answering 4xx meanwhile."""
+    def attempt():
+        try:
+            return send_mail(smtp_addr, "a@example.com", [address], subject=subject) == {}
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as e:
+            codes = [c for c, _ in getattr(e, "recipients", {}).values()] or [getattr(e, "smtp_code", 0)]
+            assert all(400 <= c < 500 for c in codes), e   # retry later, never a refusal
+            return False
+    return wait_for(attempt, timeout=120, interval=2)
+
+
+def inbox(api, address):
+    return api.get(f"/api/mail/inbox/{address}").json()["emails"]
+
+
+def test_milter_down_means_tempfail_then_delivery(api, smtp_addr):
+    address = api.post("/api/mail/generate").json()["email"]
+    subject = f"while the milter was down {uuid.uuid4().hex}"
+    stack("stop", "milter")
+    try:
+        steps = transaction(smtp_addr, address, subject)
+    finally:
+        stack("start", "milter")
+    codes = [code for _, code in steps]
+    assert 400 <= codes[-1] < 500, steps          # told to retry
+    assert all(c < 500 for c in codes), steps     # never refused for good
+    assert inbox(api, address) == []             # and nothing half-stored
+
+    assert send_until_accepted(smtp_addr, address, subject)
+    got = wait_for(lambda: inbox(api, address))
+    assert [m["subject"] for m in got] == [subject]
+
+
+def test_deferred_mail_is_retried_within_seconds(smtp_addr, relay_sink):
+    """With the next hop down, Postfix keeps the message and retries on its own, soon:
+    the local stack sets its backoff to seconds, not Postfix's default of minutes."""
+    port = relay_sink.server.server_address[1]
+    relay_sink.close()
+    marker = uuid.uuid4().hex
+    try:
+        send_mail(smtp_addr, "a@example.com", ["later@elsewhere.example"], subject=f"retry {marker}")
+        time.sleep(2)  # let the first delivery attempt fail while nothing listens
+    finally:
+        from conftest import Sink
+        sink = Sink(port)
+    try:
+        got = wait_for(lambda: sink.find(marker), timeout=30)
+        assert got, "the deferred message was not retried within 30 s"
+    finally:
+        sink.close()
+
+
+def test_database_down_means_tempfail_then_delivery(api, smtp_addr):
+    address = api.post("/api/mail/generate").json()["email"]
+    subject = f"while MariaDB was down {uuid.uuid4().hex}"
+    stack("stop", "mariadb")
+    try:
+        steps = transaction(smtp_addr, address, subject)
+    finally:
+        stack("start", "mariadb")
+    codes = [code for _, code in steps]
+    assert 400 <= codes[-1] < 500, steps
+    assert all(c < 500 for c in codes), steps
+
+    # The route binaries and the milter reconnect by themselves.
+    assert wait_for(lambda: api.get("/api/mail/list").status_code == 200)
+    assert inbox(api, address) == []
+    assert send_until_accepted(smtp_addr, address, subject)
+    got = wait_for(lambda: inbox(api, address))
+    assert [m["subject"] for m in got] == [subject]
