@@ -83,8 +83,14 @@ class Api:
 
 @pytest.fixture(scope="session")
 def api(base_url, stack):
-    """The demo account's key, made by `make run`."""
-    return Api(base_url, stack["TEMPMAIL_API_KEY"])
+    """A fresh account of this test run, with its own hourly request window (the demo key of
+    `make run` is for people; test runs would use up its free-tier hour)."""
+    email = f"tests-{uuid.uuid4().hex[:12]}@example.org"
+    key = tempmailctl("account", "create", email, "--balance", "10").strip().splitlines()[-1]
+    tempmailctl("account", "tier", email, "pro")
+    client = Api(base_url, key)
+    client.email = email
+    return client
 
 
 def send_mail(smtp_addr, sender, recipients, subject="hello", body="hi", extra_headers=None,
