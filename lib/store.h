@@ -222,6 +222,84 @@ extern int store_key_revoke(DB *db, const char *key_hash);
 /* Count one free-key request from a client address this hour; *hits after it. */
 extern int store_key_free_hit(DB *db, const char *remote_addr, long long *hits);
 
+/* ---- web pages: raw source, attachments, deletions (store_web.c) -------- */
+
+/* An attachment as listed; index counts from 0 in the order the milter stored them. */
+typedef struct store_attachment {
+    long index;
+    char filename[1021];            /* VARCHAR(255) of utf8mb4 */
+    char content_type[1021];
+    size_t size;
+} STORE_ATTACHMENT;
+
+typedef struct store_domain_name {
+    char name[254];
+    int is_system;                  /* 1: the operator's; 0: the caller's own, verified */
+} STORE_DOMAIN_NAME;
+
+/* The raw source of a live message of the account; free *raw with free(). */
+extern int store_message_raw(DB *db, unsigned long long message_id, unsigned long long account_id,
+                             char **raw, size_t *len);
+/* The attachments of a live message of the account (none: 0 and *count 0); free *list. */
+extern int store_attachment_list(DB *db, unsigned long long message_id,
+                                 unsigned long long account_id, STORE_ATTACHMENT **list,
+                                 size_t *count);
+/* Attachment number index of such a message and its bytes; free *content with free(). */
+extern int store_attachment_get(DB *db, unsigned long long message_id,
+                                unsigned long long account_id, long index,
+                                STORE_ATTACHMENT *att, char **content, size_t *len);
+extern int store_message_delete(DB *db, unsigned long long message_id,
+                                unsigned long long account_id);
+/* A mailbox of the account, with its messages. */
+extern int store_mailbox_delete(DB *db, unsigned long long mailbox_id,
+                                unsigned long long account_id);
+/* Active domains the account may generate on: system ones first; free *names. */
+extern int store_domain_available(DB *db, unsigned long long account_id,
+                                  STORE_DOMAIN_NAME **names, size_t *count);
+
+/* ---- the operator's console (store_console.c) --------------------------- */
+
+typedef struct store_user {
+    unsigned long long id;
+    char email[255];                /* "" for a key-only account */
+    char tier[8];
+    char balance[32];
+    int is_admin;
+    int disabled;
+    char created_at[32];
+    long long mailboxes;
+    long long messages;             /* live ones */
+    char key_prefix[17];            /* newest live key; "" when none */
+} STORE_USER;
+
+typedef struct store_system_domain {
+    unsigned long long id;
+    char name[254];
+    char status[16];
+    char created_at[32];
+    long long mailboxes;
+} STORE_SYSTEM_DOMAIN;
+
+typedef struct store_stats {
+    long long accounts, accounts_disabled, mailboxes, messages, messages_last_hour,
+              messages_last_day, attachments, stored_bytes, system_domains, custom_domains,
+              live_keys;
+} STORE_STATS;
+
+/* One page of accounts, newest first; search ("" or NULL: all) is a substring of the e-mail. */
+extern int store_user_list(DB *db, const char *search, long page, long per_page,
+                           STORE_USER **users, size_t *count, long long *total);
+extern int store_user_set_tier(DB *db, unsigned long long id, const char *tier);
+/* Disabling also ends the account's web sessions. */
+extern int store_user_set_disabled(DB *db, unsigned long long id, int disabled);
+/* Add amount (decimal text) to the balance; *balance gets the new one. */
+extern int store_user_topup(DB *db, unsigned long long id, const char *amount, char *balance,
+                            size_t len);
+extern int store_domain_list_system(DB *db, STORE_SYSTEM_DOMAIN **domains, size_t *count);
+/* Set a system domain "active" or "disabled"; STORE_NOTFOUND for any other id. */
+extern int store_domain_set_system_status(DB *db, unsigned long long id, const char *status);
+extern int store_stats(DB *db, STORE_STATS *stats);
+
 /* ---- expiry (store_purge.c) --------------------------------------------- */
 
 /* Delete messages past their expiry, 1000 a statement; *deleted counts them. */
@@ -232,5 +310,11 @@ extern int store_purge_expired(DB *db, long *deleted);
 /* The recorded schema version, 0 when the schema was never loaded. */
 extern int store_schema_version(DB *db, long *version);
 extern int store_schema_record(DB *db, long version);
+
+/* ---- the operator's command line (store_ctl.c) ------------------------- */
+
+/* A server lock around `db upgrade`: 0, STORE_NOTFOUND after timeout seconds, or DB_EFAIL. */
+extern int store_upgrade_lock(DB *db, long timeout);
+extern void store_upgrade_unlock(DB *db);
 
 #endif
