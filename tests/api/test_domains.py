@@ -346,3 +346,13 @@ def test_routes_need_a_key_and_the_right_method(base_url, make_account):
         assert r.status_code == 401 and r.json()["status"] == 401
     r = make_account().get("/api/domains/add")
     assert r.status_code == 405 and r.headers["Allow"] == "POST"
+
+
+def test_a_pending_domain_takes_no_addresses_even_from_its_owner(make_account):
+    owner = make_account()
+    name = new_name()
+    add(owner, name)
+    r = owner.post("/api/mail/generate", json={"domain": name, "prefix": "early"})
+    assert r.status_code == 400 and r.json() == {"error": "Domain is not available", "status": 400}
+    assert owner.get("/api/mail/list").json()["total"] == 0
+    assert owner.get("/api/account/profile").json()["balance"] == 1
