@@ -257,21 +257,10 @@ static int v1_key_make(HTTP_REQUEST *req, DB *db, const char *name)
 static void v1_key_free(HTTP_REQUEST *req)
 {
     DB *db;
-    long long hits;
 
-    if ((db = api_db(req)) == NULL)
+    /* The document promises one free key per IP address per hour: a constant, not a setting. */
+    if ((db = api_db(req)) == NULL || api_limit_ip(req, db, "freekey", V1_FREE_KEYS_PER_IP) != 0)
         return;
-    if (store_key_free_hit(db, req->remote_addr, &hits) != 0) {
-        api_db_failed(req, db, "count free keys");
-        return;
-    }
-    if (hits > V1_FREE_KEYS_PER_IP) {
-        char retry[16];
-        snprintf(retry, sizeof(retry), "%ld", 3600 - (long)(time(NULL) % 3600));
-        http_add_header(req, "Retry-After", retry);
-        reply_error(req, 429, "Rate limit exceeded: one free key per IP address per hour");
-        return;
-    }
     (void)v1_key_make(req, db, "free");
 }
 

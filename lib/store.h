@@ -13,9 +13,12 @@
  *	functions take an open DB and plain C values, and fill caller-owned
  *	structs. Addresses and domain names are passed lowercase.
  *
- *	Files: store_account.c (accounts, API keys), store_domain.c (domains),
- *	store_mailbox.c (mailboxes and the reads of messages), store_message.c
- *	(capture of messages by the milter), store_admin.c (schema upgrade).
+ *	Files: store_account.c (accounts, API keys), store_session.c (web
+ *	sessions, sign-up, key rotation), store_key.c (aurelion keys),
+ *	store_rate.c (rate counters), store_domain.c (domains), store_mailbox.c
+ *	(mailboxes and the reads of messages), store_message.c (capture by the
+ *	milter), store_purge.c (expiry), store_web.c and store_console.c (web
+ *	pages and admin console), store_admin.c (schema upgrade).
  * DIAGNOSTICS
  *	Unless said otherwise, a function returns 0 on success, STORE_NOTFOUND
  *	when the thing asked for does not exist (or is not the caller's),
@@ -219,8 +222,6 @@ extern int store_key_account_create(DB *db, const char *balance, const char *key
 extern int store_key_list(DB *db, STORE_KEY **keys, size_t *count);
 /* Revoke the live key with that hash: STORE_NOTFOUND when there is none. */
 extern int store_key_revoke(DB *db, const char *key_hash);
-/* Count one free-key request from a client address this hour; *hits after it. */
-extern int store_key_free_hit(DB *db, const char *remote_addr, long long *hits);
 
 /* ---- web pages: raw source, attachments, deletions (store_web.c) -------- */
 

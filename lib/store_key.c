@@ -10,7 +10,6 @@
  *			const char *key_prefix, const char *name, STORE_KEY *made);
  *	int	store_key_list(DB *db, STORE_KEY **keys, size_t *count);
  *	int	store_key_revoke(DB *db, const char *key_hash);
- *	int	store_key_free_hit(DB *db, const char *remote_addr, long long *hits);
  * DESCRIPTION
  *	An aurelion key stands alone: whoever holds it owns what it made. So a
  *	free key, or a key the admin makes, gets an account of its own with no
@@ -23,10 +22,6 @@
  *	store_key_revoke() marks a key revoked rather than deleting it: the
  *	mailboxes it made keep their api_key_id, and authentication already
  *	skips revoked keys, so the key fails from the next request on.
- *
- *	store_key_free_hit() counts free-key requests per client address in
- *	the rate_counters table, subject "ip:freekey:ADDR", in fixed windows of
- *	one UTC hour, so every web process and host shares one count.
  * DIAGNOSTICS
  *	As store.h says: 0, STORE_NOTFOUND, DB_EDUP or DB_EFAIL.
  *--*/
@@ -109,40 +104,4 @@ int store_key_revoke(DB *db, const char *key_hash)
     if (rc < 0)
         return (int)rc;
     return rc == 0 ? STORE_NOTFOUND : 0;
-}
-
-int store_key_free_hit(DB *db, const char *remote_addr, long long *hits)
-{
-    char subject[128];
-    DB_RESULT *res;
-    int rc;
-
-    /* The column holds 128 characters; an IPv6 address with zone fits well within. */
-    snprintf(subject, sizeof(subject), "ip:freekey:%s", remote_addr);
-    /*
-     * Count and read back in one transaction: the upsert locks the row, so the
-     * value read is this request's own, even with others counting at once.
-     */
-    if ((rc = db_begin(db)) != 0)
-        return rc;
-    long long n = db_exec(db,
-                          "INSERT INTO rate_counters (subject, window_start, hits)"
-                          " VALUES (?, DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%d %H:00:00'), 1)"
-                          " ON DUPLICATE KEY UPDATE hits = hits + 1", "s", subject);
-    if (n < 0) {
-        db_rollback(db);
-        return (int)n;
-    }
-    /* The newest window of the subject is the one just counted, even if the hour turned since. */
-    rc = db_query(db, &res,
-                  "SELECT hits FROM rate_counters WHERE subject = ?"
-                  " ORDER BY window_start DESC LIMIT 1", "s", subject);
-    if (rc != 0 || db_rows(res) != 1) {
-        db_result_free(res);
-        db_rollback(db);
-        return rc != 0 ? rc : DB_EFAIL;
-    }
-    *hits = db_get_ll(res, 0, 0);
-    db_result_free(res);
-    return db_commit(db);
 }
