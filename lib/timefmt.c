@@ -102,6 +102,10 @@ int timefmt_from_iso(const char *iso, char *sql, size_t len)
     struct tm utc;
     if (gmtime_r(&t, &utc) == NULL)
         return -1;
+    /* An offset can carry 9999-12-31 past year 9999 or 0000-01-01 before year 0: SQL
+       DATETIME text has four year digits, so such a time is malformed, not "10000-...". */
+    if (utc.tm_year + 1900 < 0 || utc.tm_year + 1900 > 9999)
+        return -1;
     int n = snprintf(sql, len, "%04d-%02d-%02d %02d:%02d:%02d.%03d", utc.tm_year + 1900,
                      utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, msec);
     return n > 0 && (size_t)n < len ? 0 : -1;

@@ -47,7 +47,9 @@ static void from_iso_refuses_what_is_not_iso(void **state)
     (void)state;
     const char *bad[] = { "", "yesterday", "2026-13-01T00:00:00Z", "2026-02-31", "2026-01-01T25:00:00Z",
                           "2026-01-01T00:00:00ZZ", "1767225600", "2026-1-1", "2026-01-01T00:00:00.Z",
-                          "2026-01-01T00:00:00+25:00", "2026-01-01T00:00:00' OR 1=1 --" };
+                          "2026-01-01T00:00:00+25:00", "2026-01-01T00:00:00' OR 1=1 --",
+                          /* found by fuzzing: an offset moving the year out of four digits */
+                          "9999-12-31T23:59:59-05:00", "0000-01-01T00:00+01:00" };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(timefmt_from_iso(bad[i], sql, sizeof(sql)), -1);
 }
