@@ -35,6 +35,25 @@ ASAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-
 ASAN_OBJ    := $(patsubst lib/%.c,$(ASAN_DIR)/lib/%.o,$(LIB_SRC))
 ASAN_UNIT   := $(patsubst tests/unit/%.c,$(ASAN_DIR)/unit/%,$(UNIT_SRC))
 
+# libFuzzer harnesses (tests/fuzz/fuzz_<name>.c), built with clang. Each compiles the lib/
+# sources it needs itself, so they carry the fuzzer's coverage (lib/*.o are plain gcc).
+# `make fuzz` runs each FUZZ_TIME seconds from its corpus in tests/fuzz/corpus/<name>/;
+# `make fuzz FUZZ_TIME=600` is the long run. New inputs found go to build/fuzz/found-<name>/.
+CLANG       ?= clang
+FUZZ_DIR    := build/fuzz
+FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
+FUZZ_TIME   ?= 10
+FUZZ_FLAGS  := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=all
+FUZZ_LIB_http    := lib/http.c lib/config.c lib/log.c lib/reply.c lib/timefmt.c
+FUZZ_LIB_json    :=
+FUZZ_LIB_address := lib/address.c
+FUZZ_LIB_timefmt := lib/timefmt.c
+FUZZ_LIB_mime    := lib/mime.c
+FUZZ_LIB_config  := lib/config.c
+FUZZ_LIB_dns     := lib/dns.c lib/config.c
+
 PYTEST      := /usr/bin/python3 -m pytest
 
 # Quiet by default; `make V=1` shows each command.
@@ -47,7 +66,7 @@ Q           :=
 say          =
 endif
 
-.PHONY: all deps run stop test unit unit-asan integration clean
+.PHONY: all deps run stop test unit unit-asan fuzz integration clean
 .DELETE_ON_ERROR:
 
 all: $(ROUTES) $(MILTER) $(CTL)
@@ -65,6 +84,7 @@ stop:
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(ASAN_UNIT)
 	@$(MAKE) --no-print-directory unit unit-asan
+	@$(MAKE) --no-print-directory fuzz
 	@tools/stack start
 	@$(MAKE) --no-print-directory integration
 
@@ -74,6 +94,17 @@ unit: $(UNIT_BIN)
 unit-asan: $(ASAN_UNIT)
 	@set -e; for t in $(ASAN_UNIT); do echo "== $$t (ASan+UBSan)"; \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+
+# Any crash, sanitizer report, leak or timeout stops the run and fails (the input is kept
+# in $(FUZZ_DIR)/crash-*, replay it with `$(FUZZ_DIR)/fuzz_<name> FILE`).
+fuzz: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$${f##*/fuzz_}; echo "== $$f ($(FUZZ_TIME) s)"; \
+	  mkdir -p $(FUZZ_DIR)/found-$$n; \
+	  UBSAN_OPTIONS=print_stacktrace=1 $$f -max_total_time=$(FUZZ_TIME) -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=0 -artifact_prefix=$(FUZZ_DIR)/ \
+	    $(FUZZ_DIR)/found-$$n tests/fuzz/corpus/$$n 2>$(FUZZ_DIR)/fuzz_$$n.log \
+	  || { tail -n 60 $(FUZZ_DIR)/fuzz_$$n.log; exit 1; }; \
+	  grep -h '^Done' $(FUZZ_DIR)/fuzz_$$n.log || true; done
 
 # The fault tests stop and start services, so they run after everything else.
 integration:
@@ -109,6 +140,18 @@ $(ASAN_DIR)/libtempmail.a: $(ASAN_OBJ)
 $(ASAN_DIR)/unit/test_%: tests/unit/test_%.c $(ASAN_DIR)/libtempmail.a lib/*.h
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $< -o $@ $(subst lib/libtempmail.a,$(ASAN_DIR)/libtempmail.a,$(LIBS)) -lcmocka
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c lib/*.h
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)$(CLANG) $(ALL_CFLAGS) $(FUZZ_FLAGS) $< $(FUZZ_LIB_$*) -o $@ \
+	  $(PKG_LIBS) -lfcgi -lresolv
+
+$(FUZZ_DIR)/fuzz_http: $(FUZZ_LIB_http)
+$(FUZZ_DIR)/fuzz_address: $(FUZZ_LIB_address)
+$(FUZZ_DIR)/fuzz_timefmt: $(FUZZ_LIB_timefmt)
+$(FUZZ_DIR)/fuzz_mime: $(FUZZ_LIB_mime)
+$(FUZZ_DIR)/fuzz_config: $(FUZZ_LIB_config)
+$(FUZZ_DIR)/fuzz_dns: $(FUZZ_LIB_dns)
 
 clean:
 	rm -f lib/*.o lib/libtempmail.a $(ROUTES) $(MILTER) $(CTL) $(UNIT_BIN)
