@@ -149,21 +149,99 @@ int api_authenticate(HTTP_REQUEST *req, DB *db, STORE_PRINCIPAL *who)
     return api_rate_answer(req, &rl);
 }
 
+/*
+ * 1 when a string anywhere in o holds a NUL ("x\u0000y"): every C string function after
+ * us would cut it short, so "x\u0000y" would be taken as "x" without a word. The depth
+ * is bounded by the tokener's (JSON_TOKENER_DEFAULT_DEPTH).
+ */
+static int api_json_has_nul(json_object *o)
+{
+    switch (json_object_get_type(o)) {
+    case json_type_string:
+        return strlen(json_object_get_string(o)) != (size_t)json_object_get_string_len(o);
+    case json_type_array:
+        for (size_t i = 0; i < json_object_array_length(o); i++)
+            if (api_json_has_nul(json_object_array_get_idx(o, i)))
+                return 1;
+        return 0;
+    case json_type_object: {
+        json_object_object_foreach(o, key, value) {
+            (void)key;
+            if (api_json_has_nul(value))
+                return 1;
+        }
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+/*
+ * 1 when s[0..len) is UTF-8 as RFC 3629 has it: no overlong forms, no surrogates, nothing
+ * past U+10FFFF. json-c's own check (JSON_TOKENER_VALIDATE_UTF8, 0.16) lets overlong forms
+ * and surrogates through, and MariaDB's utf8mb4 then refuses them mid-route.
+ */
+static int api_utf8_valid(const unsigned char *s, size_t len)
+{
+    for (size_t i = 0; i < len; ) {
+        unsigned c = s[i];
+        size_t n;
+        unsigned lo = 0x80, hi = 0xbf;         /* the range of the second byte */
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            if (c == 0xe0)
+                lo = 0xa0;                      /* overlong */
+            else if (c == 0xed)
+                hi = 0x9f;                      /* U+D800..U+DFFF, the surrogates */
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            if (c == 0xf0)
+                lo = 0x90;                      /* overlong */
+            else if (c == 0xf4)
+                hi = 0x8f;                      /* past U+10FFFF */
+        } else {
+            return 0;
+        }
+        if (len - i <= n || s[i + 1] < lo || s[i + 1] > hi)
+            return 0;
+        for (size_t k = 2; k <= n; k++)
+            if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+                return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
 json_object *api_json_body(HTTP_REQUEST *req)
 {
     if (req->body_len == 0)
         return json_object_new_object();
+    if (!api_utf8_valid((const unsigned char *)req->body, req->body_len)) {
+        reply_error(req, 400, "Request body is not valid UTF-8");
+        return NULL;
+    }
 
     json_tokener *tok = json_tokener_new();
+    /* JSON is UTF-8 (RFC 8259). Without VALIDATE_UTF8 json-c passes any bytes on in
+       strings, and the database refuses them mid-route: a 503 where the client deserves a
+       400. STRICT refuses trailing commas, comments and the like (json-c 0.16 still takes
+       single quotes and NaN: harmless, they parse to what they look like). */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     json_object *obj = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t used = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
 
     /* Anything after the object but white space is an error too. */
-    while (used < req->body_len && strchr(" \t\r\n", req->body[used]))
+    while (used < req->body_len && req->body[used] != '\0' && strchr(" \t\r\n", req->body[used]))
         used++;
-    if (obj == NULL || jerr != json_tokener_success || used != req->body_len) {
+    if (obj == NULL || jerr != json_tokener_success || used != req->body_len || api_json_has_nul(obj)) {
         json_object_put(obj);
         reply_error(req, 400, "Request body is not valid JSON");
         return NULL;
