@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -186,17 +187,28 @@ struct db_params {
     long long ints[DB_MAX_PARAMS];
     unsigned long lengths[DB_MAX_PARAMS];
     my_bool nulls[DB_MAX_PARAMS];
+    int fds[DB_MAX_PARAMS];         /* 'f' parameters: the file, else -1 */
+    size_t fd_lens[DB_MAX_PARAMS];
 };
 
 static void db_params_decode(struct db_params *p, const char *fmt, va_list ap)
 {
     memset(p, 0, sizeof(*p));
+    for (int i = 0; i < DB_MAX_PARAMS; i++)
+        p->fds[i] = -1;
     for (const char *f = fmt ? fmt : ""; *f; f++) {
         int i = p->count++;
         if (i >= DB_MAX_PARAMS)
             log_panic("db: more than %d parameters", DB_MAX_PARAMS);
         MYSQL_BIND *b = &p->bind[i];
         switch (*f) {
+        case 'f':
+            /* Sent in chunks before the execute: see db_send_files(). */
+            p->fds[i] = va_arg(ap, int);
+            p->fd_lens[i] = va_arg(ap, size_t);
+            b->buffer_type = MYSQL_TYPE_LONG_BLOB;
+            b->buffer = (void *)"";
+            break;
         case 's': {
             const char *s = va_arg(ap, const char *);
             b->buffer_type = MYSQL_TYPE_STRING;
@@ -238,6 +250,43 @@ static void db_params_decode(struct db_params *p, const char *fmt, va_list ap)
     }
 }
 
+/*
+ * The 'f' parameters, streamed with mysql_stmt_send_long_data() in chunks read
+ * from offset 0: a 25 MB message never sits in the client's packet buffer, so
+ * the milter's memory does not grow with it. pread() leaves the file offset
+ * alone, so a retry after a reconnect reads the same bytes again. 0, or -1
+ * with the error set.
+ */
+static int db_send_files(DB *db, MYSQL_STMT *stmt, const struct db_params *p)
+{
+    char chunk[64 * 1024];
+
+    for (int i = 0; i < p->count; i++) {
+        if (p->fds[i] < 0)
+            continue;
+        off_t off = 0;
+        size_t left = p->fd_lens[i];
+        if (left == 0 && mysql_stmt_send_long_data(stmt, (unsigned)i, "", 0) != 0)
+            goto failed;
+        while (left > 0) {
+            ssize_t got = pread(p->fds[i], chunk, left < sizeof(chunk) ? left : sizeof(chunk), off);
+            if (got <= 0) {
+                db_set_error(db, CR_UNKNOWN_ERROR, got == 0 ? "file parameter: short file"
+                                                            : strerror(errno));
+                return -1;
+            }
+            if (mysql_stmt_send_long_data(stmt, (unsigned)i, chunk, (unsigned long)got) != 0)
+                goto failed;
+            off += got;
+            left -= (size_t)got;
+        }
+    }
+    return 0;
+failed:
+    db_set_error(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+    return -1;
+}
+
 /* Prepare (cached), bind and execute; reconnect once if the server went away. */
 static MYSQL_STMT *db_run(DB *db, const char *sql, struct db_params *p)
 {
@@ -247,9 +296,14 @@ static MYSQL_STMT *db_run(DB *db, const char *sql, struct db_params *p)
             if ((unsigned long)p->count != mysql_stmt_param_count(stmt))
                 log_panic("db: statement wants %lu parameters, given %d: %s",
                           mysql_stmt_param_count(stmt), p->count, sql);
-            if (mysql_stmt_bind_param(stmt, p->bind) == 0 && mysql_stmt_execute(stmt) == 0)
+            if (mysql_stmt_bind_param(stmt, p->bind) != 0)
+                db_set_error(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+            else if (db_send_files(db, stmt, p) != 0)
+                mysql_stmt_reset(stmt);     /* drop long data already sent */
+            else if (mysql_stmt_execute(stmt) == 0)
                 return stmt;
-            db_set_error(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+            else
+                db_set_error(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
         }
         if (attempt > 0 || db->in_txn || !db_connection_lost(db->last_errno))
             break;

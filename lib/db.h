@@ -39,6 +39,9 @@
  *	built string. Parameters are described by fmt, one letter each:
  *	s	const char *, a string (NULL binds SQL NULL)
  *	b	const void *, size_t: bytes (a blob)
+ *	f	int, size_t: a blob of that many bytes read from the file
+ *		descriptor at offset 0 (pread), streamed to the server in chunks
+ *		so that a large one never sits in memory whole
  *	i	long long
  *	u	unsigned long long
  *
