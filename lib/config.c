@@ -50,6 +50,8 @@ static const struct config_param config_params[] = {
     NUM(rate_pro, "1000", 1, 100000000),
     NUM(register_per_ip, "10", 1, 100000000),
     STR(milter_socket, "unix:/run/tempmail/milter.sock"),
+    STR(temp_dir, ""),
+    NUM(purge_interval, "60", 0, 86400),
     STR(dns_server, ""),
     NUM(dns_port, "53", 1, 65535),
 };

@@ -57,6 +57,8 @@ struct config {
 
     /* Milter */
     char *milter_socket;        /* libmilter connection spec: unix:/path or inet:port@host */
+    char *temp_dir;             /* large messages spill here; empty: $TMPDIR, else /tmp */
+    long purge_interval;        /* seconds between purges of expired mail; 0: never */
 
     /* DNS for custom-domain verification */
     char *dns_server;           /* resolver address, empty: the system's */

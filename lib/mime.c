@@ -21,15 +21,23 @@
  *	not valid UTF-8 after GMime's conversion is read as windows-1252 when
  *	the part declared no charset (the usual case of 8-bit mail from old
  *	clients), otherwise invalid bytes become U+FFFD.
+ *
+ *	A message in a file (mime_parse_fd) is parsed in GMime's persistent
+ *	mode, so only headers and the parts asked for are ever read into memory;
+ *	large attachments are decoded file to file.
  * DIAGNOSTICS
- *	mime_parse() returns NULL only when memory runs out. Malformed input
+ *	mime_parse() returns NULL only when memory runs out; mime_parse_fd() also
+ *	when a temporary file cannot be made or written. Malformed input
  *	gives empty strings, never an error: capture must not fail because a
  *	sender wrote bad MIME.
  *--*/
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gmime/gmime.h>
 
@@ -91,26 +99,80 @@ static char *mime_utf8_take(gchar *s, int guess_legacy)
 struct mime_walk {
     MIME_MESSAGE *msg;
     size_t cap_attachments;
+    int spill_ok;               /* large attachments may go to temporary files */
+    const char *tmpdir;
     int oom;
 };
 
-/* A new GMimeStreamMem with the decoded bytes of a part (transfer encoding undone). */
-static GMimeStream *mime_decoded_stream(GMimeObject *object)
+/* An unlinked temporary file opened for reading and writing, or NULL. */
+static FILE *mime_tmpfile(const char *tmpdir)
 {
-    GMimeStream *mem = g_mime_stream_mem_new();
+    if (tmpdir == NULL || *tmpdir == '\0')
+        tmpdir = getenv("TMPDIR");
+    if (tmpdir == NULL || *tmpdir == '\0')
+        tmpdir = "/tmp";
+    char *path = g_strdup_printf("%s/tempmail-att.XXXXXX", tmpdir);
+    int fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(path);           /* the descriptor keeps it; a crash leaves nothing */
+    g_free(path);
+    if (fd < 0)
+        return NULL;
+    FILE *fp = fdopen(fd, "w+");
+    if (fp == NULL)
+        close(fd);
+    return fp;
+}
 
+/* The size of a part's content as it sits in the message (still encoded), or -1. */
+static gint64 mime_encoded_length(GMimeObject *object)
+{
+    if (!GMIME_IS_PART(object))
+        return -1;              /* an attached message: unknown until written out */
+    GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(object));
+    GMimeStream *stream = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+    return stream ? g_mime_stream_length(stream) : 0;
+}
+
+/* Write the decoded bytes of a part (transfer encoding undone) to out. */
+static void mime_decode_to(GMimeObject *object, GMimeStream *out)
+{
     if (GMIME_IS_PART(object)) {
         GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(object));
         if (content != NULL)
-            g_mime_data_wrapper_write_to_stream(content, mem);
+            g_mime_data_wrapper_write_to_stream(content, out);
     } else if (GMIME_IS_MESSAGE_PART(object)) {
         /* An attached message: its source, as a user would save it (.eml). */
         GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
         if (inner != NULL)
-            g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, mem);
+            g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, out);
     }
-    return mem;
+    g_mime_stream_flush(out);
 }
+
+/*
+ * Decode a large part into a temporary file: att->spill and att->size, or
+ * -1 when the file could not be made or written.
+ */
+static int mime_decode_to_file(GMimeObject *object, MIME_ATTACHMENT *att, const char *tmpdir)
+{
+    FILE *fp = mime_tmpfile(tmpdir);
+    if (fp == NULL)
+        return -1;
+    GMimeStream *fs = g_mime_stream_fs_new(fileno(fp));
+    g_mime_stream_fs_set_owner(GMIME_STREAM_FS(fs), FALSE);
+    mime_decode_to(object, fs);
+    g_object_unref(fs);
+    off_t end = lseek(fileno(fp), 0, SEEK_END);
+    if (end < 0) {
+        fclose(fp);
+        return -1;
+    }
+    att->spill = fp;
+    att->size = (size_t)end;
+    return 0;
+}
+
 
 static void mime_add_attachment(struct mime_walk *walk, GMimeObject *object, const char *filename)
 {
@@ -135,19 +197,31 @@ static void mime_add_attachment(struct mime_walk *walk, GMimeObject *object, con
     att->content_type = mime_utf8_take(type ? type : g_strdup("application/octet-stream"), 0);
     att->filename = mime_utf8_dup(filename, 1);
 
-    GMimeStream *mem = mime_decoded_stream(object);
-    GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    att->size = bytes ? bytes->len : 0;
-    /* Never NULL, even when empty: the store binds it as a NOT NULL blob. */
-    att->data = malloc(att->size ? att->size : 1);
-    if (att->data != NULL && att->size > 0)
-        memcpy(att->data, bytes->data, att->size);
-    g_object_unref(mem);
+    gint64 encoded = walk->spill_ok ? mime_encoded_length(object) : 0;
+    if (encoded < 0 || encoded > MIME_SPILL) {
+        /* A file failure counts as out of memory: the milter tempfails and the MTA retries. */
+        if (mime_decode_to_file(object, att, walk->tmpdir) != 0)
+            walk->oom = 1;
+    } else {
+        GMimeStream *mem = g_mime_stream_mem_new();
+        mime_decode_to(object, mem);
+        GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+        att->size = bytes ? bytes->len : 0;
+        /* Never NULL, even when empty: the store binds it as a NOT NULL blob. */
+        att->data = malloc(att->size ? att->size : 1);
+        if (att->data != NULL && att->size > 0)
+            memcpy(att->data, bytes->data, att->size);
+        else if (att->data == NULL)
+            walk->oom = 1;
+        g_object_unref(mem);
+    }
 
-    if (att->content_type == NULL || att->filename == NULL || att->data == NULL) {
+    if (att->content_type == NULL || att->filename == NULL || walk->oom) {
         free(att->content_type);
         free(att->filename);
         free(att->data);
+        if (att->spill != NULL)
+            fclose(att->spill);
         walk->oom = 1;
         return;
     }
@@ -221,31 +295,42 @@ void mime_free(MIME_MESSAGE *msg)
         free(msg->attachments[i].filename);
         free(msg->attachments[i].content_type);
         free(msg->attachments[i].data);
+        if (msg->attachments[i].spill != NULL)
+            fclose(msg->attachments[i].spill);
     }
     free(msg->attachments);
     free(msg);
 }
 
-MIME_MESSAGE *mime_parse(const char *raw, size_t len)
+/*
+ * The common part of mime_parse() and mime_parse_fd(): stream (NULL: an empty
+ * message) is read from its start; it is unreferenced before this returns.
+ */
+static MIME_MESSAGE *mime_parse_stream(GMimeStream *stream, int spill_ok, const char *tmpdir)
 {
     MIME_MESSAGE *msg = calloc(1, sizeof(*msg));
-    if (msg == NULL)
+    if (msg == NULL) {
+        if (stream != NULL)
+            g_object_unref(stream);
         return NULL;
+    }
 
     mime_init();                        /* cheap after the first call; guards forgetful callers */
 
     GMimeMessage *message = NULL;
-    if (raw != NULL && len > 0) {
-        /* The stream copies raw: GMime never writes to or outlives the caller's buffer. */
-        GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, len);
+    if (stream != NULL) {
+        /*
+         * GMime persists a seekable stream by default: parts keep offsets into
+         * it instead of copies, so a file-backed message stays on disk.
+         */
         GMimeParser *parser = g_mime_parser_new_with_stream(stream);
         g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
         message = g_mime_parser_construct_message(parser, mime_options);
         g_object_unref(parser);
-        g_object_unref(stream);
+        g_object_unref(stream);         /* the message holds its own reference */
     }
 
-    struct mime_walk walk = { .msg = msg };
+    struct mime_walk walk = { .msg = msg, .spill_ok = spill_ok, .tmpdir = tmpdir };
     if (message != NULL) {
         msg->from = mime_from(message);
         msg->subject = mime_utf8_dup(g_mime_message_get_subject(message), 1);
@@ -268,4 +353,26 @@ MIME_MESSAGE *mime_parse(const char *raw, size_t len)
         return NULL;
     }
     return msg;
+}
+
+MIME_MESSAGE *mime_parse(const char *raw, size_t len)
+{
+    GMimeStream *stream = NULL;
+
+    mime_init();
+    /* The stream copies raw: GMime never writes to or outlives the caller's buffer. */
+    if (raw != NULL && len > 0)
+        stream = g_mime_stream_mem_new_with_buffer(raw, len);
+    return mime_parse_stream(stream, 0, NULL);
+}
+
+MIME_MESSAGE *mime_parse_fd(int fd, const char *tmpdir)
+{
+    mime_init();
+    /* The fs stream reads and seeks fd itself; it must not close the caller's descriptor. */
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        return NULL;
+    GMimeStream *stream = g_mime_stream_fs_new(fd);
+    g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
+    return mime_parse_stream(stream, 1, tmpdir);
 }

@@ -11,6 +11,7 @@
  *
  *	void	mime_init(void);
  *	MIME_MESSAGE *mime_parse(const char *raw, size_t len);
+ *	MIME_MESSAGE *mime_parse_fd(int fd, const char *tmpdir);
  *	void	mime_free(MIME_MESSAGE *msg);
  * DESCRIPTION
  *	mime_init() initialises GMime once per process, before any thread parses.
@@ -28,17 +29,30 @@
  *		attachment, with its decoded bytes
  *	Malformed mail gives whatever could be read: capture never fails because
  *	a sender wrote bad MIME.
+ *
+ *	mime_parse_fd() does the same for a message in a file (all of it, from
+ *	offset 0; the descriptor is not closed and its offset is not used), and
+ *	keeps memory bounded for large mail: GMime leaves the content on disk
+ *	while it parses, and an attachment whose encoded form is larger than
+ *	MIME_SPILL bytes is decoded into an unlinked temporary file in tmpdir
+ *	(NULL or "": $TMPDIR, else /tmp), handed back as spill with data NULL.
+ *	Only the text and html bodies are read into memory.
  * DIAGNOSTICS
  *	mime_parse() returns NULL only when memory runs out.
  *--*/
 
 #include <stddef.h>
+#include <stdio.h>
+
+/* Encoded size above which mime_parse_fd() decodes an attachment to a file. */
+#define MIME_SPILL  (1024 * 1024)
 
 typedef struct mime_attachment {
     char *filename;
     char *content_type;         /* "type/subtype" */
-    unsigned char *data;
+    unsigned char *data;        /* the decoded bytes, or NULL when in spill */
     size_t size;
+    FILE *spill;                /* NULL, or an unlinked file holding the size bytes */
 } MIME_ATTACHMENT;
 
 typedef struct mime_message {
@@ -53,6 +67,7 @@ typedef struct mime_message {
 
 extern void mime_init(void);
 extern MIME_MESSAGE *mime_parse(const char *raw, size_t len);
+extern MIME_MESSAGE *mime_parse_fd(int fd, const char *tmpdir);
 extern void mime_free(MIME_MESSAGE *msg);
 
 #endif

@@ -195,10 +195,12 @@ extern int store_rcpt_check(DB *db, const char *address, unsigned long long *mai
 /*
  * Store one message for each of n mailboxes, with its attachments, in one
  * transaction: all are stored or none. ttl is the message lifetime in seconds.
+ * The raw source is raw_len bytes at raw, or in the file raw_fd (not -1) from
+ * offset 0, streamed to the server.
  */
 extern int store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t n,
                                  const char *envelope_from, const MIME_MESSAGE *msg,
-                                 const char *raw, size_t raw_len, long ttl);
+                                 const char *raw, int raw_fd, size_t raw_len, long ttl);
 
 /* ---- API keys for the aurelion dialect (store_key.c) ------------------- */
 
@@ -305,6 +307,13 @@ extern int store_stats(DB *db, STORE_STATS *stats);
 
 /* Delete messages past their expiry, 1000 a statement; *deleted counts them. */
 extern int store_purge_expired(DB *db, long *deleted);
+
+/*
+ * The cluster-wide purge lock, a MariaDB named lock held by this connection
+ * until unlocked or closed: 1 taken, 0 held by another connection, or DB_EFAIL.
+ */
+extern int store_purge_lock(DB *db);
+extern void store_purge_unlock(DB *db);
 
 /* ---- schema (store_admin.c) --------------------------------------------- */
 

@@ -9,7 +9,7 @@
  *	int	store_rcpt_check(DB *db, const char *address, unsigned long long *mailbox_id);
  *	int	store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t n,
  *			const char *envelope_from, const MIME_MESSAGE *msg,
- *			const char *raw, size_t raw_len, long ttl);
+ *			const char *raw, int raw_fd, size_t raw_len, long ttl);
  * DESCRIPTION
  *	store_rcpt_check() answers, in one statement, the milter's question for
  *	each RCPT TO: is the domain one of ours (active), and is there a live
@@ -20,6 +20,10 @@
  *	UUID, received now, expiring ttl seconds later) and its attachments rows
  *	for every mailbox, in one transaction: a failure rolls everything back,
  *	so the milter can tempfail and the sending MTA retry without duplicates.
+ *	The raw source is raw_len bytes at raw, or, with raw_fd not -1, in that
+ *	file from offset 0 (streamed: a large message never sits in memory). The
+ *	row and attachments are sent once; the server copies them for every
+ *	further mailbox.
  *
  *	Text is clipped to what its column holds, at a UTF-8 character boundary:
  *	the server runs in strict mode and would otherwise refuse the whole
@@ -186,7 +190,7 @@ int store_rcpt_check(DB *db, const char *address, unsigned long long *mailbox_id
     return verdict;
 }
 
-/* The attachments rows of one stored message. */
+/* The attachments rows of one stored message; a spilled one is streamed from its file. */
 static int store_attachments(DB *db, unsigned long long message_id, const MIME_MESSAGE *msg)
 {
     for (size_t i = 0; i < msg->n_attachments; i++) {
@@ -197,12 +201,16 @@ static int store_attachments(DB *db, unsigned long long message_id, const MIME_M
         const char *type = store_clip(att->content_type && *att->content_type
                                       ? att->content_type : "application/octet-stream",
                                       STORE_CONTENT_TYPE_CHARS, STORE_UNLIMITED, &type_copy);
+        static const char insert[] =
+            "INSERT INTO attachments (message_id, filename, content_type, size, content)"
+            " VALUES (?, ?, ?, ?, ?)";
         long long rc = DB_EFAIL;
-        if (name != NULL && type != NULL)
-            rc = db_exec(db,
-                         "INSERT INTO attachments (message_id, filename, content_type, size, content)"
-                         " VALUES (?, ?, ?, ?, ?)",
-                         "ussub", message_id, name, type, (unsigned long long)att->size,
+        if (name != NULL && type != NULL && att->spill != NULL)
+            rc = db_exec(db, insert, "ussuf", message_id, name, type,
+                         (unsigned long long)att->size, fileno(att->spill), att->size);
+        else if (name != NULL && type != NULL)
+            rc = db_exec(db, insert, "ussub", message_id, name, type,
+                         (unsigned long long)att->size,
                          (const void *)(att->data ? (const void *)att->data : ""), att->size);
         free(name_copy);
         free(type_copy);
@@ -212,9 +220,38 @@ static int store_attachments(DB *db, unsigned long long message_id, const MIME_M
     return 0;
 }
 
+/*
+ * Every mailbox after the first gets a copy of the first one's rows, made by
+ * the server: a 25 MB message crosses the network once, however many of our
+ * mailboxes it was sent to.
+ */
+static int store_message_copy(DB *db, unsigned long long from_id, unsigned long long mailbox_id,
+                              size_t n_attachments)
+{
+    char uuid[37];
+
+    store_uuid4(uuid);
+    if (db_exec(db,
+                "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
+                " message_id, body_text, body_html, raw, size, received_at, expires_at)"
+                " SELECT ?, ?, envelope_from, header_from, subject, message_id, body_text,"
+                " body_html, raw, size, received_at, expires_at FROM messages WHERE id = ?",
+                "usu", mailbox_id, uuid, from_id) != 1)
+        return DB_EFAIL;
+    unsigned long long copy_id = db_insert_id(db);
+    if (n_attachments == 0)
+        return 0;
+    long long copied = db_exec(db,
+                               "INSERT INTO attachments (message_id, filename, content_type, size,"
+                               " content) SELECT ?, filename, content_type, size, content"
+                               " FROM attachments WHERE message_id = ? ORDER BY id",
+                               "uu", copy_id, from_id);
+    return copied == (long long)n_attachments ? 0 : DB_EFAIL;
+}
+
 int store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t n,
                           const char *envelope_from, const MIME_MESSAGE *msg,
-                          const char *raw, size_t raw_len, long ttl)
+                          const char *raw, int raw_fd, size_t raw_len, long ttl)
 {
     if (n == 0)
         return 0;
@@ -241,23 +278,33 @@ int store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t 
         goto out;
     if (db_begin(db) != 0)
         goto out;
-    for (size_t i = 0; i < n; i++) {
-        char uuid[37];
-        store_uuid4(uuid);
-        long long affected = db_exec(db,
-            "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
-            " message_id, body_text, body_html, raw, size, received_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3),"
-            " UTC_TIMESTAMP(3) + INTERVAL ? SECOND)",
-            "usssssssbui", mailbox_ids[i], uuid, env, from, subject, message_id, text, html,
-            (const void *)(raw ? raw : ""), raw_len, (unsigned long long)raw_len,
-            (long long)ttl);
-        if (affected != 1
-            || store_attachments(db, db_insert_id(db), msg) != 0) {
+
+    static const char insert[] =
+        "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
+        " message_id, body_text, body_html, raw, size, received_at, expires_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3),"
+        " UTC_TIMESTAMP(3) + INTERVAL ? SECOND)";
+    char uuid[37];
+    long long affected;
+    store_uuid4(uuid);
+    if (raw_fd >= 0)
+        affected = db_exec(db, insert, "usssssssfui", mailbox_ids[0], uuid, env, from, subject,
+                           message_id, text, html, raw_fd, raw_len,
+                           (unsigned long long)raw_len, (long long)ttl);
+    else
+        affected = db_exec(db, insert, "usssssssbui", mailbox_ids[0], uuid, env, from, subject,
+                           message_id, text, html, (const void *)(raw ? raw : ""), raw_len,
+                           (unsigned long long)raw_len, (long long)ttl);
+    unsigned long long first_id = affected == 1 ? db_insert_id(db) : 0;
+    if (affected != 1 || store_attachments(db, first_id, msg) != 0) {
+        db_rollback(db);
+        goto out;
+    }
+    for (size_t i = 1; i < n; i++)
+        if (store_message_copy(db, first_id, mailbox_ids[i], msg->n_attachments) != 0) {
             db_rollback(db);
             goto out;
         }
-    }
     if (db_commit(db) != 0) {
         db_rollback(db);
         goto out;

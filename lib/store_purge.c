@@ -7,6 +7,8 @@
  *	#include "store.h"
  *
  *	int	store_purge_expired(DB *db, long *deleted);
+ *	int	store_purge_lock(DB *db);
+ *	void	store_purge_unlock(DB *db);
  * DESCRIPTION
  *	Every read already hides a message once expires_at has passed; this
  *	removes it from the database as well, with its attachments (by the
@@ -17,9 +19,17 @@
  *	short: a backlog of a million messages never holds locks (or grows the
  *	undo log) the way one big DELETE would, and mail capture goes on between
  *	batches. The messages_expires index makes each batch cheap to find.
+ *
+ *	store_purge_lock() takes the named lock "tempmail_purge" without
+ *	waiting, so that when every MX host runs a milter with a purge timer only
+ *	one of them purges at a time; the others skip their turn. MariaDB frees
+ *	the lock when the connection ends, so a crashed purger never blocks the
+ *	rest. store_purge_unlock() gives it back.
  * DIAGNOSTICS
- *	Returns 0, or DB_EFAIL; *deleted counts the rows deleted either way,
- *	since the batches before a failure stay deleted.
+ *	store_purge_expired() returns 0, or DB_EFAIL; *deleted counts the rows
+ *	deleted either way, since the batches before a failure stay deleted.
+ *	store_purge_lock() returns 1 when taken, 0 when another connection holds
+ *	it, or DB_EFAIL.
  *--*/
 
 #include "store.h"
@@ -39,4 +49,25 @@ int store_purge_expired(DB *db, long *deleted)
         *deleted += (long)n;
     } while (n >= STORE_PURGE_BATCH);
     return 0;
+}
+
+int store_purge_lock(DB *db)
+{
+    DB_RESULT *res;
+
+    if (db_query(db, &res, "SELECT GET_LOCK('tempmail_purge', 0)", "") != 0)
+        return DB_EFAIL;
+    /* NULL: an error inside the server (e.g. killed); treat as not taken. */
+    int taken = db_rows(res) == 1 && !db_isnull(res, 0, 0) && db_get_ll(res, 0, 0) == 1;
+    db_result_free(res);
+    return taken;
+}
+
+void store_purge_unlock(DB *db)
+{
+    DB_RESULT *res;
+
+    /* A failure here needs no handling: the lock goes with the connection. */
+    if (db_query(db, &res, "SELECT RELEASE_LOCK('tempmail_purge')", "") == 0)
+        db_result_free(res);
 }

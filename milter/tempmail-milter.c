@@ -10,9 +10,10 @@
  *	whether the domain is managed by tempmail and the mailbox exists:
  *
  *	managed domain, live mailbox
- *		the recipient is captured: the message is kept in memory and, at
- *		end of message, parsed and stored once for every captured
- *		mailbox in one transaction; the captured recipients are then
+ *		the recipient is captured: the message is kept (in memory up to
+ *		1 MB, then in an unlinked temporary file, so memory does not
+ *		grow with the message) and, at end of message, parsed and stored
+ *		once for every captured mailbox in one transaction; the captured recipients are then
  *		removed from the envelope, and the message is discarded when no
  *		recipient is left, or passed on untouched to the others.
  *	managed domain, no such live mailbox
@@ -24,6 +25,10 @@
  *	never buffered. The raw source is rebuilt byte for byte from the
  *	milter header callbacks (the MTA is asked for leading spaces of header
  *	values, SMFIP_HDR_LEADSPC) and the body chunks.
+ *
+ *	A thread of its own deletes expired messages every purge_interval
+ *	seconds, under a database lock so that one milter of a cluster purges
+ *	at a time; it logs how many it deleted.
  *
  *	Per-message state lives only in the libmilter private pointer: Debian's
  *	libmilter moves one SMTP session between worker threads. Database
@@ -60,6 +65,14 @@
  *		stale unix socket is removed first.
  *	max_message_size (default: 26214400)
  *		bytes of a captured message; larger mail gets 552 5.3.4.
+ *	temp_dir (default: empty, meaning $TMPDIR, else /tmp)
+ *		where messages larger than 1 MB, and their large attachments,
+ *		are kept while they are parsed and stored. Needs room for
+ *		max_message_size times the concurrent large messages (twice that
+ *		when they are mostly attachment).
+ *	purge_interval (default: 60)
+ *		seconds between purges of expired messages; 0 turns the purge
+ *		off (then run tempmailctl purge from cron).
  *	message_ttl (default: 900)
  *		seconds a stored message lives.
  *	db_pool_size (default: 8)
@@ -72,12 +85,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -220,7 +235,7 @@ static int milter_append_crlf(MSGBUF *raw, const char *value)
     return msgbuf_append(raw, run, strlen(run));
 }
 
-/* The verdict on a failed append: 552 past the size limit, 451 without memory. */
+/* The verdict on a failed append: 552 past the size limit, else 451. */
 static sfsistat milter_append_failed(SMFICTX *ctx, int rc)
 {
     if (rc == MSGBUF_TOOBIG) {
@@ -229,7 +244,11 @@ static sfsistat milter_append_failed(SMFICTX *ctx, int rc)
         smfi_setreply(ctx, "552", "5.3.4", "Message size exceeds fixed maximum message size");
         return SMFIS_REJECT;
     }
-    log_warn("%s: out of memory buffering the message", milter_qid(ctx));
+    if (rc == MSGBUF_IOERR)
+        log_warn("%s: writing the message to a temporary file in %s: %s", milter_qid(ctx),
+                 *cfg.temp_dir ? cfg.temp_dir : "$TMPDIR", strerror(errno));
+    else
+        log_warn("%s: out of memory buffering the message", milter_qid(ctx));
     return milter_tempfail(ctx);
 }
 
@@ -237,7 +256,7 @@ static sfsistat milter_append_failed(SMFICTX *ctx, int rc)
 static MSGBUF *milter_raw(struct milter_msg *msg)
 {
     if (msg->raw == NULL)
-        msg->raw = msgbuf_create((size_t)cfg.max_message_size);
+        msg->raw = msgbuf_create((size_t)cfg.max_message_size, cfg.temp_dir);
     return msg->raw;
 }
 
@@ -443,11 +462,13 @@ static int milter_store(SMFICTX *ctx, struct milter_msg *msg)
 {
     const char *qid = milter_qid(ctx);
     MSGBUF *raw = milter_raw(msg);
-    const char *data = raw ? msgbuf_data(raw) : NULL;
-    if (data == NULL) {
-        log_warn("%s: cannot read the buffered message", qid);
+    if (raw == NULL) {
+        log_warn("%s: out of memory", qid);
         return -1;
     }
+    /* A large message is in a file (msgbuf(3)): parse and store it from there. */
+    int fd = msgbuf_fd(raw);
+    const char *data = msgbuf_data(raw);
     size_t len = msgbuf_len(raw);
 
     /* Each mailbox once, even when two address spellings reached it. */
@@ -465,9 +486,9 @@ static int milter_store(SMFICTX *ctx, struct milter_msg *msg)
             ids[n_ids++] = msg->rcpts[i].mailbox_id;
     }
 
-    MIME_MESSAGE *parsed = mime_parse(data, len);
+    MIME_MESSAGE *parsed = fd >= 0 ? mime_parse_fd(fd, cfg.temp_dir) : mime_parse(data, len);
     if (parsed == NULL) {
-        log_warn("%s: out of memory parsing the message", qid);
+        log_warn("%s: out of memory or temporary file space parsing the message", qid);
         free(ids);
         return -1;
     }
@@ -479,7 +500,7 @@ static int milter_store(SMFICTX *ctx, struct milter_msg *msg)
         log_warn("%s: no database connection: %s", qid, err);
     } else {
         int stored = store_message_deliver(db, ids, n_ids, msg->envelope_from, parsed,
-                                           data, len, cfg.message_ttl);
+                                           data, fd, len, cfg.message_ttl);
         if (stored != 0)
             log_warn("%s: storing the message failed: %s", qid, db_error(db));
         dbpool_put(db, stored != 0);
@@ -559,6 +580,97 @@ static struct smfiDesc milter_desc = {
     .xxfi_negotiate = mlfi_negotiate,
 };
 
+/* ---- the purge of expired mail ---------------------------------------------------- */
+
+static pthread_mutex_t purge_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t purge_wake = PTHREAD_COND_INITIALIZER;
+static int purge_stopping;
+
+/* Sleep purge_interval seconds, or less when told to stop: 1 when stopping. */
+static int milter_purge_wait(void)
+{
+    struct timespec deadline;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += cfg.purge_interval;
+    pthread_mutex_lock(&purge_mutex);
+    while (!purge_stopping
+           && pthread_cond_timedwait(&purge_wake, &purge_mutex, &deadline) != ETIMEDOUT)
+        ;
+    int stopping = purge_stopping;
+    pthread_mutex_unlock(&purge_mutex);
+    return stopping;
+}
+
+/*
+ * Every purge_interval seconds, delete expired messages, so that no operator
+ * has to remember a cron job. Its own connection, not the pool's: the named
+ * lock belongs to a session, and a long purge must not hold a connection
+ * that mail is waiting for. With several MX hosts only the one that gets
+ * the lock purges; the others skip their turn.
+ */
+static void *milter_purger(void *arg)
+{
+    DB *db = NULL;
+    char err[512];
+
+    (void)arg;
+    while (!milter_purge_wait()) {
+        if (db == NULL && (db = db_open(err, sizeof(err))) == NULL) {
+            log_warn("purge: no database connection: %s", err);
+            continue;
+        }
+        int locked = store_purge_lock(db);
+        if (locked == 0)
+            continue;                   /* another milter is purging */
+        long deleted = 0;
+        int rc = locked < 0 ? DB_EFAIL : store_purge_expired(db, &deleted);
+        if (deleted > 0)
+            log_info("purge: deleted %ld expired message%s", deleted, deleted == 1 ? "" : "s");
+        if (rc != 0) {
+            log_warn("purge: %s", db_error(db));
+            db_close(db);               /* closing also frees the lock */
+            db = NULL;
+            continue;
+        }
+        store_purge_unlock(db);
+    }
+    db_close(db);
+    return NULL;
+}
+
+/*
+ * Start the purge thread with libmilter's signals blocked: libmilter blocks
+ * them only in the threads it makes, and a SIGTERM delivered to ours would
+ * kill the process instead of stopping it cleanly. 0, or -1 (logged).
+ */
+static int milter_purge_start(pthread_t *thread)
+{
+    sigset_t block, old;
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int rc = pthread_create(thread, NULL, milter_purger, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        log_warn("purge: cannot start its thread: %s", strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+static void milter_purge_stop(pthread_t thread)
+{
+    pthread_mutex_lock(&purge_mutex);
+    purge_stopping = 1;
+    pthread_cond_signal(&purge_wake);
+    pthread_mutex_unlock(&purge_mutex);
+    pthread_join(thread, NULL);
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 static void usage(void)
@@ -636,9 +748,15 @@ int main(int argc, char **argv)
     if (path != NULL && stat(path, &made) != 0)
         path = NULL;
 
-    log_info("listening on %s (pool of %ld database connections, max message %ld bytes)",
-             cfg.milter_socket, cfg.db_pool_size, cfg.max_message_size);
+    pthread_t purger;
+    int purging = cfg.purge_interval > 0 && milter_purge_start(&purger) == 0;
+
+    log_info("listening on %s (pool of %ld database connections, max message %ld bytes,"
+             " purge every %ld s)", cfg.milter_socket, cfg.db_pool_size,
+             cfg.max_message_size, cfg.purge_interval);
     int rc = smfi_main();
+    if (purging)
+        milter_purge_stop(purger);
     dbpool_shutdown();
     /* Remove our socket, unless a newer instance has already put its own there. */
     struct stat now;

@@ -10,7 +10,8 @@
  *	Each test feeds one message, written out inline as it would arrive over
  *	SMTP (CRLF line ends), and checks what a user of the API would see:
  *	sender, subject, text, html and attachments. The last tests feed
- *	garbage: mime_parse() must not crash and must give empty strings.
+ *	garbage: mime_parse() must not crash and must give empty strings. The
+ *	last parses a message from a file, as the milter does for large mail.
  *--*/
 
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -75,7 +77,7 @@ static void assert_complete(const MIME_MESSAGE *msg)
         assert_true(utf8_valid(msg->attachments[i].filename));
         assert_non_null(msg->attachments[i].content_type);
         assert_true(utf8_valid(msg->attachments[i].content_type));
-        assert_non_null(msg->attachments[i].data);
+        assert_true(msg->attachments[i].data != NULL || msg->attachments[i].spill != NULL);
     }
 }
 
@@ -398,6 +400,50 @@ static void test_broken_mime(void **state)
     mime_free(msg);
 }
 
+/* A message with a 1.5 MB attachment and a small one, written to an unlinked file. */
+static void test_parse_fd_spills_large_attachments(void **state)
+{
+    (void)state;
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    FILE *fp = tmpfile();
+    assert_non_null(fp);
+    fputs("From: a@example.org\r\nSubject: big\r\nMIME-Version: 1.0\r\n"
+          "Content-Type: multipart/mixed; boundary=bb\r\n\r\n"
+          "--bb\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+          "--bb\r\nContent-Type: application/octet-stream\r\n"
+          "Content-Disposition: attachment; filename=big.bin\r\n"
+          "Content-Transfer-Encoding: base64\r\n\r\n", fp);
+    /* 28,000 lines of 64 base64 characters: 1,792,000 encoded, 1,344,000 decoded. */
+    for (int i = 0; i < 28000; i++)
+        fprintf(fp, "%s\r\n", b64);
+    fputs("--bb\r\nContent-Type: text/csv\r\nContent-Disposition: attachment; filename=s.csv\r\n"
+          "\r\na,b\r\n--bb--\r\n", fp);
+    fflush(fp);
+    /* The file offset is left anywhere: mime_parse_fd reads from 0. */
+    MIME_MESSAGE *msg = mime_parse_fd(fileno(fp), NULL);
+    assert_non_null(msg);
+    assert_complete(msg);
+    assert_string_equal(msg->subject, "big");
+    assert_string_equal(msg->text, "see attached");
+    assert_int_equal(msg->n_attachments, 2);
+
+    MIME_ATTACHMENT *big = &msg->attachments[0];
+    assert_string_equal(big->filename, "big.bin");
+    assert_null(big->data);
+    assert_non_null(big->spill);
+    assert_int_equal(big->size, 1344000);
+    unsigned char head[3];
+    assert_int_equal(pread(fileno(big->spill), head, 3, 0), 3);
+    assert_memory_equal(head, "\x00\x10\x83", 3);     /* "ABCD" decoded */
+
+    MIME_ATTACHMENT *small = &msg->attachments[1];
+    assert_null(small->spill);
+    assert_int_equal(small->size, 3);
+    assert_memory_equal(small->data, "a,b", 3);
+    mime_free(msg);
+    fclose(fp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_no_body),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_broken_mime),
+        cmocka_unit_test(test_parse_fd_spills_large_attachments),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
