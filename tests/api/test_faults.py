@@ -109,3 +109,36 @@ def test_database_down_means_tempfail_then_delivery(api, smtp_addr):
     assert send_until_accepted(smtp_addr, address, subject)
     got = wait_for(lambda: inbox(api, address))
     assert [m["subject"] for m in got] == [subject]
+
+
+def test_database_dies_between_rcpt_and_end_of_data(api, smtp_addr, domain):
+    """MariaDB goes away after RCPT TO was accepted: the end of DATA gets a 4xx, nothing is
+    stored; once it is back, the resent message is stored exactly once."""
+    from conftest import sql
+    account = sql(f"SELECT id FROM accounts WHERE email = '{api.email}'")[0][0]
+    address = f"mid-{uuid.uuid4().hex[:12]}@{domain}"
+    sql("INSERT INTO mailboxes (address, domain_id, account_id, created_at)"
+        f" SELECT '{address}', id, {account}, UTC_TIMESTAMP(3) FROM domains WHERE name = '{domain}'")
+    subject = f"MariaDB died mid-transaction {uuid.uuid4().hex}"
+    raw = f"From: a@example.com\r\nTo: {address}\r\nSubject: {subject}\r\n\r\nbody\r\n"
+
+    def rows():
+        return sql("SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id"
+                   f" WHERE b.address = '{address}'")[0][0]
+
+    with smtplib.SMTP(*smtp_addr, timeout=60) as s:
+        s.ehlo("client.test")
+        assert s.mail("a@example.com")[0] == 250
+        assert s.rcpt(address)[0] == 250          # the milter found the mailbox
+        stack("stop", "mariadb")
+        try:
+            code, text = s.data(raw)
+        finally:
+            stack("start", "mariadb")
+    assert 400 <= code < 500, (code, text)
+    assert rows() == "0"
+
+    assert send_until_accepted(smtp_addr, address, subject)
+    assert wait_for(lambda: rows() == "1")
+    time.sleep(2)                                   # and no second copy turns up later
+    assert rows() == "1"
