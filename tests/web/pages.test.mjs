@@ -386,7 +386,8 @@ test("an administrator tops up a balance and manages keys with the master key", 
   await row.waitFor();
   await row.getByLabel("Amount to add to the balance of " + userEmail).fill("2.5");
   await row.getByRole("button", { name: "Top up " + userEmail }).click();
-  await page.locator("#users-message", { hasText: "the balance is now 3" }).waitFor();
+  await page.locator("#users-message", { hasText: "the balance is now 3" }).waitFor()
+    .catch(async (e) => { throw new Error(`no top-up: "${await page.locator("#users-message").innerText()}": ${e.message}`); });
   const profile = await (await fetch(BASE + "/api/account/profile", { headers: { "X-API-Key": userKey } })).json();
   assert.equal(profile.balance, 3);
 
