@@ -6,13 +6,16 @@
  * SYNOPSIS
  *	POST /api/mail/generate		{"domain": "...", "prefix": "..."} (both optional)
  *	GET  /api/mail/list?page=&per_page=
- *	GET  /api/mail/inbox/{email_address}
+ *	GET  /api/mail/inbox/{email_address}[?since=ISO8601][&wait=SECONDS]
  * DESCRIPTION
  *	The routes of the "Email Generation", "List Emails" and "Get Email
  *	Details" sections of the leveragers document, served as written there.
  *	Every route needs an X-API-KEY; an account sees only its own addresses.
- * CONFIGURATION PARAMETERS
- *	default_domain, address_price (tempmail.conf).
+ *
+ *	Beyond the document, the inbox takes since (only messages received
+ *	after it) and wait (1 to 60): with nothing to list, the answer waits
+ *	until a message arrives or the time is up (then "emails" is empty).
+ *	Each message also carries "links" and "codes" (inbox.h).
  *--*/
 
 #include <stdio.h>
@@ -22,6 +25,7 @@
 #include "address.h"
 #include "api.h"
 #include "config.h"
+#include "inbox.h"
 #include "reply.h"
 #include "store.h"
 
@@ -166,14 +170,31 @@ static void mail_list(HTTP_REQUEST *req)
     reply_json(req, 200, out);
 }
 
+/* A message as the inbox shows it: the document's fields, then links and codes. */
+static json_object *mail_message_json(const STORE_MESSAGE *m)
+{
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "id", json_object_new_int64((int64_t)m->id));
+    json_object_object_add(e, "from", json_object_new_string(*m->header_from ? m->header_from : m->envelope_from));
+    json_object_object_add(e, "subject", json_object_new_string(m->subject));
+    json_object_object_add(e, "body", json_object_new_string(m->body_text));
+    json_object_object_add(e, "html", json_object_new_string(m->body_html));
+    json_object_object_add(e, "received_at", reply_time(m->received_at, 0));
+    inbox_add_extracted(e, m);
+    return e;
+}
+
 static void mail_inbox(HTTP_REQUEST *req)
 {
     DB *db;
     STORE_PRINCIPAL who;
     STORE_MAILBOX box;
-    char address[ADDRESS_MAX + 1];
+    char address[ADDRESS_MAX + 1], since[32];
+    long wait;
 
     if ((db = api_db(req)) == NULL || api_authenticate(req, db, &who) != 0)
+        return;
+    if (inbox_query_since(req, since, sizeof(since)) != 0 || inbox_query_wait(req, &wait) != 0)
         return;
     snprintf(address, sizeof(address), "%s", req->params[0]);
     address_lowercase(address);
@@ -184,22 +205,13 @@ static void mail_inbox(HTTP_REQUEST *req)
     }
     STORE_MESSAGE *messages;
     size_t count;
-    if (rc != 0 || store_messages_of_mailbox(db, box.id, NULL, &messages, &count) != 0) {
+    if (rc != 0 || inbox_read(req, db, box.id, since, wait, &messages, &count) != 0) {
         api_db_failed(req, db, "read inbox");
         return;
     }
     json_object *emails = json_object_new_array();
-    for (size_t i = 0; i < count; i++) {
-        const STORE_MESSAGE *m = &messages[i];
-        json_object *e = json_object_new_object();
-        json_object_object_add(e, "id", json_object_new_int64((int64_t)m->id));
-        json_object_object_add(e, "from", json_object_new_string(*m->header_from ? m->header_from : m->envelope_from));
-        json_object_object_add(e, "subject", json_object_new_string(m->subject));
-        json_object_object_add(e, "body", json_object_new_string(m->body_text));
-        json_object_object_add(e, "html", json_object_new_string(m->body_html));
-        json_object_object_add(e, "received_at", reply_time(m->received_at, 0));
-        json_object_array_add(emails, e);
-    }
+    for (size_t i = 0; i < count; i++)
+        json_object_array_add(emails, mail_message_json(&messages[i]));
     store_messages_free(messages, count);
     json_object *out = json_object_new_object();
     json_object_object_add(out, "emails", emails);

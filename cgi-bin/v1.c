@@ -5,8 +5,8 @@
  *	aurelion API: inboxes, their messages, free keys, admin of keys
  * SYNOPSIS
  *	POST   /api/v1/inboxes
- *	GET    /api/v1/inboxes/{email}/messages[?since=ISO8601]
- *	GET    /api/v1/messages?recipient=EMAIL[&since=ISO8601]
+ *	GET    /api/v1/inboxes/{email}/messages[?since=ISO8601][&wait=SECONDS]
+ *	GET    /api/v1/messages?recipient=EMAIL[&since=ISO8601][&wait=SECONDS]
  *	POST   /api/v1/keys				(no key needed)
  *	POST   /api/v1/admin/keys		{"name": "..."} (optional)
  *	GET    /api/v1/admin/keys
@@ -20,6 +20,9 @@
  *	domain (201), debiting address_price like the leveragers generate.
  *	The two message routes list the live messages of an inbox of the
  *	caller's account, newest first; since (ISO 8601) keeps the newer ones.
+ *	wait (1 to 60 seconds) holds an empty answer until a message arrives
+ *	or the time is up (inbox.h). Each message also carries "links" and
+ *	"codes", found in its bodies (inbox.h).
  *	An inbox of another account, or of nobody, is 404 alike.
  *
  *	POST /api/v1/keys is the document's "Get a free API key": a key with an
@@ -49,10 +52,10 @@
 #include "api.h"
 #include "auth.h"
 #include "config.h"
+#include "inbox.h"
 #include "log.h"
 #include "reply.h"
 #include "store.h"
-#include "timefmt.h"
 
 #define V1_INBOX_TRIES      10      /* 16 million words addresses: ten collisions means trouble */
 #define V1_FREE_KEYS_PER_IP 1       /* per hour: "Rate-limited to one key per IP per hour" */
@@ -136,31 +139,13 @@ static json_object *v1_message_json(const STORE_MESSAGE *m)
     json_object_object_add(e, "body_text", json_object_new_string(m->body_text));
     json_object_object_add(e, "body_html", json_object_new_string(m->body_html));
     json_object_object_add(e, "created_at", reply_time(m->received_at, 1));
+    inbox_add_extracted(e, m);
     return e;
-}
-
-/*
- * The since parameter as SQL text in sql, or "" when absent or empty.
- * Returns -1 with a 400 answered when it is not ISO 8601.
- */
-static int v1_since(HTTP_REQUEST *req, char *sql, size_t len)
-{
-    char iso[64];
-    int found = http_query(req, "since", iso, sizeof(iso));
-
-    *sql = '\0';
-    if (found == 0 || (found == 1 && *iso == '\0'))
-        return 0;
-    if (found < 0 || timefmt_from_iso(iso, sql, len) != 0) {
-        reply_error(req, 400, "Invalid since: use ISO 8601, e.g. 2026-01-01T00:00:00.000Z");
-        return -1;
-    }
-    return 0;
 }
 
 /* The shared tail of both message routes: the caller's inbox at address, read. */
 static void v1_messages_reply(HTTP_REQUEST *req, DB *db, const STORE_PRINCIPAL *who,
-                              const char *address_arg, const char *since)
+                              const char *address_arg, const char *since, long wait)
 {
     STORE_MAILBOX box;
     STORE_MESSAGE *messages;
@@ -174,8 +159,7 @@ static void v1_messages_reply(HTTP_REQUEST *req, DB *db, const STORE_PRINCIPAL *
         reply_error(req, 404, "Inbox not found");
         return;
     }
-    if (rc != 0 || store_messages_of_mailbox(db, box.id, *since ? since : NULL,
-                                             &messages, &count) != 0) {
+    if (rc != 0 || inbox_read(req, db, box.id, since, wait, &messages, &count) != 0) {
         api_db_failed(req, db, "read inbox");
         return;
     }
@@ -193,12 +177,13 @@ static void v1_inbox_messages(HTTP_REQUEST *req)
     DB *db;
     STORE_PRINCIPAL who;
     char since[32];
+    long wait;
 
     if ((db = api_db(req)) == NULL || api_authenticate(req, db, &who) != 0)
         return;
-    if (v1_since(req, since, sizeof(since)) != 0)
+    if (inbox_query_since(req, since, sizeof(since)) != 0 || inbox_query_wait(req, &wait) != 0)
         return;
-    v1_messages_reply(req, db, &who, req->params[0], since);
+    v1_messages_reply(req, db, &who, req->params[0], since, wait);
 }
 
 static void v1_messages(HTTP_REQUEST *req)
@@ -206,6 +191,7 @@ static void v1_messages(HTTP_REQUEST *req)
     DB *db;
     STORE_PRINCIPAL who;
     char recipient[ADDRESS_MAX + 1], since[32];
+    long wait;
 
     if ((db = api_db(req)) == NULL || api_authenticate(req, db, &who) != 0)
         return;
@@ -218,9 +204,9 @@ static void v1_messages(HTTP_REQUEST *req)
         reply_error(req, 400, "Invalid recipient: want an e-mail address");
         return;
     }
-    if (v1_since(req, since, sizeof(since)) != 0)
+    if (inbox_query_since(req, since, sizeof(since)) != 0 || inbox_query_wait(req, &wait) != 0)
         return;
-    v1_messages_reply(req, db, &who, recipient, since);
+    v1_messages_reply(req, db, &who, recipient, since, wait);
 }
 
 /* {key, name, created, last_used}: the answer of both key-making routes. */

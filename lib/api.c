@@ -5,6 +5,7 @@
  *	the steps every API route shares (see api.h)
  *--*/
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -16,21 +17,52 @@
 #include "log.h"
 #include "reply.h"
 
-static DB *api_connection;
+/*
+ * http.c serves several requests of a process at once, one a thread. A request
+ * borrows a connection for its length (api_connection, per thread) and gives
+ * it back when answered; the process keeps API_IDLE_MAX idle ones and closes
+ * the rest. So at rest a process holds one connection, as when it served one
+ * request at a time, and only concurrent requests (waiters) open more.
+ */
+#define API_IDLE_MAX    1
+
+static pthread_mutex_t api_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static DB *api_idle[API_IDLE_MAX];
+static int api_nidle;
+static __thread DB *api_connection;
+
+static void api_db_release(void)
+{
+    DB *db = api_connection;
+
+    api_connection = NULL;
+    pthread_mutex_lock(&api_pool_lock);
+    if (db != NULL && api_nidle < API_IDLE_MAX) {
+        api_idle[api_nidle++] = db;
+        db = NULL;
+    }
+    pthread_mutex_unlock(&api_pool_lock);
+    db_close(db);
+}
 
 DB *api_db(HTTP_REQUEST *req)
 {
     char err[512];
 
-    if (api_connection == NULL) {
-        if (auth_init() != 0)
-            log_fatal("libsodium failed to initialise");
-        if ((api_connection = db_open(err, sizeof(err))) == NULL) {
-            log_warn("%s", err);
-            reply_error(req, 503, "Service temporarily unavailable");
-            return NULL;
-        }
+    if (api_connection != NULL)
+        return api_connection;
+    if (auth_init() != 0)
+        log_fatal("libsodium failed to initialise");
+    pthread_mutex_lock(&api_pool_lock);
+    if (api_nidle > 0)
+        api_connection = api_idle[--api_nidle];
+    pthread_mutex_unlock(&api_pool_lock);
+    if (api_connection == NULL && (api_connection = db_open(err, sizeof(err))) == NULL) {
+        log_warn("%s", err);
+        reply_error(req, 503, "Service temporarily unavailable");
+        return NULL;
     }
+    http_at_finish(req, api_db_release);
     return api_connection;
 }
 

@@ -22,7 +22,8 @@
  *	    if ((db = api_db(req)) == NULL || api_authenticate(req, db, &who) != 0)
  *	        return;
  *
- *	api_db() returns the process's connection, opened on first use (503 when
+ *	api_db() returns the request's connection, borrowed on first use from the
+ *	process's idle one or opened (503 when
  *	MariaDB cannot be reached). api_authenticate() reads the X-API-Key header
  *	(any case) and fills *who, or answers 401. Without a key, a web session
  *	does (cookie API_SESSION_COOKIE; a request that changes something must

@@ -50,6 +50,7 @@ struct config {
     long message_ttl;           /* seconds a message lives after receipt */
     long max_message_size;      /* bytes; larger mail gets 552 5.3.4 */
     long max_request_body;      /* bytes of an HTTP request body */
+    long http_threads;          /* requests one route process serves at once (http.h) */
     char *master_key_hash;      /* hex SHA-256 of the admin master key, or empty */
     long rate_free;             /* requests per hour, free tier */
     long rate_pro;              /* requests per hour, pro tier */
@@ -57,6 +58,7 @@ struct config {
 
     /* Milter */
     char *milter_socket;        /* libmilter connection spec: unix:/path or inet:port@host */
+    char *arrival_dir;          /* new-mail signals (arrival.h); empty: beside a unix milter_socket */
     char *temp_dir;             /* large messages spill here; empty: $TMPDIR, else /tmp */
     long purge_interval;        /* seconds between purges of expired mail; 0: never */
 

@@ -4,16 +4,31 @@
  * SUMMARY
  *	the FastCGI loop of every route binary (see http.h)
  * DESCRIPTION
- *	One process serves one request at a time (the web server runs several
- *	processes); all per-request memory is freed before the next accept.
+ *	A process runs cfg.http_threads workers, each with its own FCGX_Request
+ *	and its own http_impl, taking turns at FCGX_Accept_r() under one mutex
+ *	(libfcgi's threaded example does the same: accept() on the shared
+ *	listening socket is not serialised everywhere). So a request that
+ *	waits for mail (wait=N) holds one worker, not the whole process; the
+ *	web server still runs several processes. Handlers must therefore keep
+ *	no unguarded static state: lib/api.c keeps one database connection per
+ *	thread. All per-request memory is freed before the worker's next accept.
+ *
+ *	SIGTERM shuts the listening socket: every worker finishes the request
+ *	it has and stops; the process exits when they have, or after
+ *	HTTP_STOP_GRACE seconds (a request waiting for mail is cut short).
  *--*/
 
 #include <ctype.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 
 #include "config.h"
@@ -23,6 +38,7 @@
 
 #define HTTP_EXTRA_HEADERS  4096
 #define HTTP_PATH_MAX       2048
+#define HTTP_STOP_GRACE     3       /* seconds the workers get to finish after SIGTERM */
 
 struct http_impl {
     FCGX_Request fcgx;
@@ -31,6 +47,7 @@ struct http_impl {
     char headers[HTTP_EXTRA_HEADERS];
     size_t headers_len;
     char *body;
+    void (*at_finish)(void);        /* http_at_finish() */
 };
 
 const char *http_status_text(int status)
@@ -205,6 +222,12 @@ void http_add_header(HTTP_REQUEST *req, const char *name, const char *value)
         impl->headers[impl->headers_len] = '\0';
 }
 
+void http_at_finish(HTTP_REQUEST *req, void (*fn)(void))
+{
+    struct http_impl *impl = req->impl;
+    impl->at_finish = fn;
+}
+
 void http_respond(HTTP_REQUEST *req, int status, const char *content_type,
                   const char *body, size_t len)
 {
@@ -296,51 +319,119 @@ static void http_dispatch(HTTP_REQUEST *req, const HTTP_ROUTE *routes)
     }
 }
 
+int http_peer_fd(const HTTP_REQUEST *req)
+{
+    const struct http_impl *impl = req->impl;
+    return impl->fcgx.ipcFd;
+}
+
+/* One request, from accept to its answer. */
+static void http_handle(struct http_impl *impl, const HTTP_ROUTE *routes)
+{
+    HTTP_REQUEST req;
+    memset(&req, 0, sizeof(req));
+    req.impl = impl;
+    impl->headers_len = 0;
+    impl->headers[0] = '\0';
+    impl->body = NULL;
+
+    const char *method = FCGX_GetParam("REQUEST_METHOD", impl->fcgx.envp);
+    const char *uri = FCGX_GetParam("REQUEST_URI", impl->fcgx.envp);
+    const char *addr = FCGX_GetParam("REMOTE_ADDR", impl->fcgx.envp);
+    req.method = method ? method : "GET";
+    req.remote_addr = addr ? addr : "";
+    req.path = impl->path;
+    if (uri == NULL)
+        uri = "/";
+    size_t path_len = strcspn(uri, "?");
+    req.query = uri[path_len] == '?' ? uri + path_len + 1 : "";
+    if (http_percent_decode(uri, path_len, impl->path, sizeof(impl->path), 0) != 0) {
+        strcpy(impl->path, "/");
+        reply_error(&req, 400, "Malformed request path");
+    } else {
+        http_dispatch(&req, routes);
+    }
+    if (!req.answered) {
+        log_warn("%s %s: route gave no answer", req.method, req.path);
+        reply_error(&req, 500, "Internal server error");
+    }
+    free(impl->body);
+    impl->body = NULL;
+    if (impl->at_finish)
+        impl->at_finish();
+    impl->at_finish = NULL;
+}
+
+static pthread_mutex_t http_accept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * SIGTERM (the web server stopping us): shut the listening socket, which
+ * makes accept() fail in whichever thread waits in it. libfcgi's own handler
+ * only sets a flag that a thread blocked in accept() would never see.
+ */
+static void http_sigterm(int signo)
+{
+    (void)signo;
+    shutdown(FCGI_LISTENSOCK_FILENO, SHUT_RDWR);
+}
+
+/* A worker: accept and answer until the listening socket fails (the server stops). */
+static void *http_worker(void *arg)
+{
+    const HTTP_ROUTE *routes = arg;
+    struct http_impl *impl = calloc(1, sizeof(*impl));
+
+    if (impl == NULL)
+        log_fatal("out of memory");
+    FCGX_InitRequest(&impl->fcgx, 0, 0);
+    for (;;) {
+        pthread_mutex_lock(&http_accept_lock);
+        int rc = FCGX_Accept_r(&impl->fcgx);
+        pthread_mutex_unlock(&http_accept_lock);
+        if (rc < 0)
+            break;
+        http_handle(impl, routes);
+        FCGX_Finish_r(&impl->fcgx);
+    }
+    FCGX_Free(&impl->fcgx, 1);
+    free(impl);
+    return NULL;
+}
+
 int http_serve(const char *program, const HTTP_ROUTE *routes)
 {
     char err[512];
-    struct http_impl *impl = calloc(1, sizeof(*impl));
 
     log_open(program, 0);
-    if (impl == NULL)
-        log_fatal("out of memory");
     if (config_load(NULL, err, sizeof(err)) != 0)
         log_fatal("configuration: %s", err);
     if (FCGX_Init() != 0)
         log_fatal("FCGX_Init failed");
-    FCGX_InitRequest(&impl->fcgx, 0, 0);
 
-    while (FCGX_Accept_r(&impl->fcgx) >= 0) {
-        HTTP_REQUEST req;
-        memset(&req, 0, sizeof(req));
-        req.impl = impl;
-        impl->headers_len = 0;
-        impl->headers[0] = '\0';
-        impl->body = NULL;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = http_sigterm;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
 
-        const char *method = FCGX_GetParam("REQUEST_METHOD", impl->fcgx.envp);
-        const char *uri = FCGX_GetParam("REQUEST_URI", impl->fcgx.envp);
-        const char *addr = FCGX_GetParam("REMOTE_ADDR", impl->fcgx.envp);
-        req.method = method ? method : "GET";
-        req.remote_addr = addr ? addr : "";
-        req.path = impl->path;
-        if (uri == NULL)
-            uri = "/";
-        size_t path_len = strcspn(uri, "?");
-        req.query = uri[path_len] == '?' ? uri + path_len + 1 : "";
-        if (http_percent_decode(uri, path_len, impl->path, sizeof(impl->path), 0) != 0) {
-            strcpy(impl->path, "/");
-            reply_error(&req, 400, "Malformed request path");
-        } else {
-            http_dispatch(&req, routes);
+    /* The main thread is worker number one; the others get a moment to finish at the end. */
+    pthread_t tids[64];
+    long started = 0;
+    for (long i = 1; i < cfg.http_threads && started < (long)(sizeof(tids) / sizeof(tids[0])); i++) {
+        int rc = pthread_create(&tids[started], NULL, http_worker, (void *)routes);
+        if (rc != 0) {
+            log_warn("starting worker %ld of %ld: %s", i + 1, cfg.http_threads, strerror(rc));
+            break;
         }
-        if (!req.answered) {
-            log_warn("%s %s: route gave no answer", req.method, req.path);
-            reply_error(&req, 500, "Internal server error");
-        }
-        free(impl->body);
-        impl->body = NULL;
-        FCGX_Finish_r(&impl->fcgx);
+        started++;
     }
+    http_worker((void *)routes);
+
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += HTTP_STOP_GRACE;
+    for (long i = 0; i < started; i++)
+        if (pthread_timedjoin_np(tids[i], NULL, &until) != 0)
+            break;                  /* still busy (a long wait=N): exit ends it */
     return 0;
 }

@@ -24,6 +24,8 @@
  *	void	http_respond(HTTP_REQUEST *req, int status, const char *content_type,
  *			const char *body, size_t len);
  *	const char *http_status_text(int status);
+ *	int	http_peer_fd(const HTTP_REQUEST *req);
+ *	void	http_at_finish(HTTP_REQUEST *req, void (*fn)(void));
  * DESCRIPTION
  *	http_serve() loads the configuration, then accepts FastCGI requests
  *	forever. For each it decodes the path (percent escapes undone), caps the
@@ -42,6 +44,15 @@
  *	fit or is malformed. http_cookie() does the same for a cookie of the
  *	Cookie header (its value taken as it is, not decoded). http_is_https()
  *	tells whether the client reached the web server over TLS.
+ *
+ *	Requests are served by cfg.http_threads threads per process (see
+ *	http.c), so a handler may block for a while (wait=N) without stopping
+ *	the others; handlers keep no unguarded static state. http_peer_fd()
+ *	is the socket to the web server, only to poll for its hang-up while a
+ *	handler waits: never read or write it.
+ *	http_at_finish() asks for fn to be called, in the request's thread,
+ *	once the request is answered (one function a request; lib/api.c gives
+ *	its database connection back with it).
  * SECURITY
  *	Header values written by handlers must not hold CR or LF; http_add_header()
  *	drops a header that does.
@@ -83,6 +94,8 @@ extern void http_add_header(HTTP_REQUEST *req, const char *name, const char *val
 extern void http_respond(HTTP_REQUEST *req, int status, const char *content_type,
                          const char *body, size_t len);
 extern const char *http_status_text(int status);
+extern int http_peer_fd(const HTTP_REQUEST *req);
+extern void http_at_finish(HTTP_REQUEST *req, void (*fn)(void));
 
 /* Pure helpers, exposed for the unit tests. */
 extern int http_percent_decode(const char *in, size_t in_len, char *out, size_t out_len, int plus_is_space);

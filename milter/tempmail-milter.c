@@ -98,6 +98,7 @@
 #include <libmilter/mfapi.h>
 #include <sodium.h>
 
+#include "arrival.h"
 #include "config.h"
 #include "db.h"
 #include "dbpool.h"
@@ -507,6 +508,7 @@ static int milter_store(SMFICTX *ctx, struct milter_msg *msg)
         if (stored == 0) {
             log_info("%s: stored for %zu mailbox%s, size=%zu, attachments=%zu",
                      qid, n_ids, n_ids == 1 ? "" : "es", len, parsed->n_attachments);
+            arrival_notify(ids, n_ids);     /* wake the API requests waiting for this mail */
             rc = 0;
         }
     }

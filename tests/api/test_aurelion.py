@@ -23,7 +23,7 @@ KEY_RE = re.compile(r"^al_[0-9a-f]{48}$")
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 MESSAGE_FIELDS = {"id", "message_id", "recipient", "sender", "subject", "body_text", "body_html",
-                  "created_at"}
+                  "created_at", "links", "codes"}
 
 
 # ---- helpers -------------------------------------------------------------------------------

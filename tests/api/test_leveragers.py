@@ -245,7 +245,8 @@ def test_inbox_newest_first_and_only_for_the_owner(make_account, smtp_addr):
         wait_for(lambda: len(api.get(f"/api/mail/inbox/{email}").json()["emails"]) == n + 1)
     emails = api.get(f"/api/mail/inbox/{email}").json()["emails"]
     assert [e["subject"] for e in emails] == ["number 2", "number 1", "number 0"]
-    assert set(emails[0]) == {"id", "from", "subject", "body", "html", "received_at"}
+    assert set(emails[0]) == {"id", "from", "subject", "body", "html", "received_at",
+                                "links", "codes"}
     # The address may arrive percent-encoded and in any case.
     assert len(api.get(f"/api/mail/inbox/{email.upper().replace('@', '%40')}").json()["emails"]) == 3
 

@@ -1,0 +1,59 @@
+#ifndef TEMPMAIL_INBOX_H
+#define TEMPMAIL_INBOX_H
+
+/*++
+ * NAME
+ *	inbox 3
+ * SUMMARY
+ *	reading an inbox for the API: since, wait, and the extracted fields
+ * SYNOPSIS
+ *	#include "inbox.h"
+ *
+ *	int	inbox_query_since(HTTP_REQUEST *req, char *sql, size_t len);
+ *	int	inbox_query_wait(HTTP_REQUEST *req, long *seconds);
+ *	int	inbox_read(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id,
+ *			const char *since, long wait, STORE_MESSAGE **messages,
+ *			size_t *count);
+ *	void	inbox_add_extracted(json_object *obj, const STORE_MESSAGE *m);
+ * DESCRIPTION
+ *	The inbox routes of both dialects share these steps.
+ *
+ *	inbox_query_since() reads the since parameter (ISO 8601) as SQL text
+ *	into sql, "" when absent or empty. inbox_query_wait() reads wait, whole
+ *	seconds from 1 to INBOX_WAIT_MAX; *seconds is 0 when absent.
+ *
+ *	inbox_read() lists the live messages of a mailbox, newest first (only
+ *	those received after since, when not NULL or ""). With wait > 0 and
+ *	nothing to list, it waits for the milter's arrival signal (arrival.h)
+ *	and lists again when one comes for this mailbox, until something is
+ *	listed or wait seconds have passed; then the (empty) list is the
+ *	answer. The database is asked once per wake-up, never on a timer, and
+ *	the wait ends early when the web server hangs up. When the arrival
+ *	directory cannot be watched, it re-reads every INBOX_FALLBACK_MS.
+ *
+ *	inbox_add_extracted() adds "links" and "codes" to a message object of
+ *	either dialect: arrays of strings found in its text and html by
+ *	extract(3), for sign-up tests that want the confirmation link or code.
+ * DIAGNOSTICS
+ *	The parameter readers return 0, or -1 with a 400 answered. inbox_read()
+ *	returns 0 or a db.h error code (nothing answered: the caller does).
+ *--*/
+
+#include <stddef.h>
+
+#include <json.h>
+
+#include "db.h"
+#include "http.h"
+#include "store.h"
+
+#define INBOX_WAIT_MAX      60
+#define INBOX_FALLBACK_MS   1000
+
+extern int inbox_query_since(HTTP_REQUEST *req, char *sql, size_t len);
+extern int inbox_query_wait(HTTP_REQUEST *req, long *seconds);
+extern int inbox_read(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id,
+                      const char *since, long wait, STORE_MESSAGE **messages, size_t *count);
+extern void inbox_add_extracted(json_object *obj, const STORE_MESSAGE *m);
+
+#endif
