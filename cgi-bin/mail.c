@@ -2,11 +2,12 @@
  * NAME
  *	mail.fcgi 8
  * SUMMARY
- *	leveragers API: generate an address, list addresses, read an inbox
+ *	leveragers API: generate an address, list addresses, read and search inboxes
  * SYNOPSIS
  *	POST /api/mail/generate		{"domain": "...", "prefix": "..."} (both optional)
  *	GET  /api/mail/list?page=&per_page=
  *	GET  /api/mail/inbox/{email_address}[?since=ISO8601][&wait=SECONDS]
+ *	GET  /api/mail/search?q=WORDS[&address=EMAIL][&page=][&per_page=]
  * DESCRIPTION
  *	The routes of the "Email Generation", "List Emails" and "Get Email
  *	Details" sections of the leveragers document, served as written there.
@@ -16,6 +17,13 @@
  *	after it) and wait (1 to 60): with nothing to list, the answer waits
  *	until a message arrives or the time is up (then "emails" is empty).
  *	Each message also carries "links" and "codes" (inbox.h).
+ *
+ *	search (beyond the document too) finds the caller's live messages whose
+ *	sender, subject or body hold every word of q (MariaDB FULLTEXT; a word
+ *	is a prefix, "a@b.example" a phrase), newest first, 50 a page, each as
+ *	in the inbox plus its "email_address"; address keeps one mailbox's.
+ * CONFIGURATION PARAMETERS
+ *	default_domain, address_price (tempmail.conf).
  *--*/
 
 #include <stdio.h>
@@ -218,10 +226,67 @@ static void mail_inbox(HTTP_REQUEST *req)
     reply_json(req, 200, out);
 }
 
+static void mail_search(HTTP_REQUEST *req)
+{
+    DB *db;
+    STORE_PRINCIPAL who;
+    char q[256], address[ADDRESS_MAX + 1];
+
+    if ((db = api_db(req)) == NULL || api_authenticate(req, db, &who) != 0)
+        return;
+    int found = http_query(req, "q", q, sizeof(q));
+    if (found <= 0 || *q == '\0') {
+        reply_error(req, 400, found < 0 ? "Invalid q: at most 255 bytes"
+                                        : "Missing required parameter: q");
+        return;
+    }
+    found = http_query(req, "address", address, sizeof(address));
+    if (found < 0 || (found == 1 && *address && strchr(address, '@') == NULL)) {
+        reply_error(req, 400, "Invalid address: want an e-mail address");
+        return;
+    }
+    if (found == 1)
+        address_lowercase(address);
+    long page = mail_query_number(req, "page", 1);
+    long per_page = mail_query_number(req, "per_page", 50);
+    if (page < 0 || per_page < 0) {
+        reply_error(req, 400, "page and per_page must be positive whole numbers");
+        return;
+    }
+    if (per_page > 100)
+        per_page = 100;
+
+    STORE_MESSAGE *messages;
+    size_t count;
+    int rc = store_messages_search(db, who.account_id, found == 1 && *address ? address : NULL,
+                                   q, page, per_page, &messages, &count);
+    if (rc == STORE_NOTFOUND) {
+        reply_error(req, 400, "Invalid q: give a word of at least three letters or digits");
+        return;
+    }
+    if (rc != 0) {
+        api_db_failed(req, db, "search");
+        return;
+    }
+    json_object *emails = json_object_new_array();
+    for (size_t i = 0; i < count; i++) {
+        json_object *e = mail_message_json(&messages[i]);
+        json_object_object_add(e, "email_address", json_object_new_string(messages[i].recipient));
+        json_object_array_add(emails, e);
+    }
+    store_messages_free(messages, count);
+    json_object *out = json_object_new_object();
+    json_object_object_add(out, "emails", emails);
+    json_object_object_add(out, "page", json_object_new_int64(page));
+    json_object_object_add(out, "per_page", json_object_new_int64(per_page));
+    reply_json(req, 200, out);
+}
+
 static const HTTP_ROUTE mail_routes[] = {
     { "POST", "/api/mail/generate", mail_generate },
     { "GET", "/api/mail/list", mail_list },
     { "GET", "/api/mail/inbox/{}", mail_inbox },
+    { "GET", "/api/mail/search", mail_search },
     { 0 },
 };
 

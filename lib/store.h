@@ -180,6 +180,14 @@ typedef struct store_message {
 extern int store_messages_of_mailbox(DB *db, unsigned long long mailbox_id, const char *since,
                                      STORE_MESSAGE **messages, size_t *count);
 extern void store_messages_free(STORE_MESSAGE *messages, size_t count);
+/*
+ * One page of the account's live messages matching query (words of sender, subject or body;
+ * all must match), newest first; address (or NULL): only that mailbox's. STORE_NOTFOUND: the
+ * query has no word of three letters or digits (store_search.c).
+ */
+extern int store_messages_search(DB *db, unsigned long long account_id, const char *address,
+                                 const char *query, long page, long per_page,
+                                 STORE_MESSAGE **messages, size_t *count);
 
 /* ---- capture by the milter (store_message.c) --------------------------- */
 

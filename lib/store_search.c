@@ -1,0 +1,121 @@
+/*++
+ * NAME
+ *	store_search 3
+ * SUMMARY
+ *	search of an account's messages with the FULLTEXT index (see store.h)
+ * DESCRIPTION
+ *	The client's words never reach MariaDB's boolean-mode syntax as they
+ *	are: each white-space separated term is cut into tokens of letters and
+ *	digits (bytes of UTF-8 letters kept), tokens shorter than the server's
+ *	innodb_ft_min_token_size (STORE_SEARCH_MIN_TOKEN) are dropped, and the
+ *	term becomes +token* (one token: a prefix) or +"token token" (an
+ *	address or a hyphenated word: a phrase). Every term must match.
+ *	The index is sql/migrations/003_message_search.sql.
+ *--*/
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+
+#define STORE_SEARCH_MIN_TOKEN  3
+
+static int store_search_tokenchar(unsigned char c)
+{
+    return isalnum(c) || c >= 0x80;
+}
+
+/* The boolean-mode query for q in out; 0, or -1 when q has no usable token. */
+static int store_search_terms(const char *q, char *out, size_t len)
+{
+    size_t o = 0;
+    int terms = 0;
+
+    out[0] = '\0';
+    for (const char *p = q; *p; ) {
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        const char *term_end = p;
+        while (*term_end && !isspace((unsigned char)*term_end))
+            term_end++;
+        /* The tokens of one term, space-separated, in tok. */
+        char tok[512];
+        size_t t = 0;
+        int ntok = 0;
+        for (const char *s = p; s < term_end; ) {
+            while (s < term_end && !store_search_tokenchar((unsigned char)*s))
+                s++;
+            const char *start = s;
+            while (s < term_end && store_search_tokenchar((unsigned char)*s))
+                s++;
+            size_t n = (size_t)(s - start);
+            if (n >= STORE_SEARCH_MIN_TOKEN && t + n + 2 < sizeof(tok)) {
+                if (t)
+                    tok[t++] = ' ';
+                memcpy(tok + t, start, n);
+                t += n;
+                ntok++;
+            }
+        }
+        tok[t] = '\0';
+        p = term_end;
+        if (ntok == 0)
+            continue;
+        int n = snprintf(out + o, len - o, ntok == 1 ? "%s+%s*" : "%s+\"%s\"", o ? " " : "", tok);
+        if (n < 0 || (size_t)n >= len - o)
+            break;                  /* the terms that fit */
+        o += (size_t)n;
+        terms++;
+    }
+    return terms > 0 ? 0 : -1;
+}
+
+int store_messages_search(DB *db, unsigned long long account_id, const char *address,
+                          const char *query, long page, long per_page,
+                          STORE_MESSAGE **messages, size_t *count)
+{
+    DB_RESULT *res;
+    char terms[1024];
+
+    *messages = NULL;
+    *count = 0;
+    if (store_search_terms(query, terms, sizeof(terms)) != 0)
+        return STORE_NOTFOUND;
+    int rc = db_query(db, &res,
+                      "SELECT m.id, m.uuid, b.address, m.envelope_from, m.header_from, m.subject,"
+                      " m.message_id, m.body_text, m.body_html, m.received_at"
+                      " FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id"
+                      " WHERE b.account_id = ? AND (? IS NULL OR b.address = ?)"
+                      " AND (b.expires_at IS NULL OR b.expires_at > UTC_TIMESTAMP(3))"
+                      " AND m.expires_at > UTC_TIMESTAMP(3)"
+                      " AND MATCH (m.envelope_from, m.header_from, m.subject, m.body_text,"
+                      " m.body_html) AGAINST (? IN BOOLEAN MODE)"
+                      " ORDER BY m.received_at DESC, m.id DESC LIMIT ? OFFSET ?",
+                      "usssii", account_id, address, address, terms, (long long)per_page,
+                      (long long)(page - 1) * per_page);
+    if (rc != 0)
+        return rc;
+    size_t n = db_rows(res);
+    if (n > 0 && (*messages = calloc(n, sizeof(**messages))) == NULL)
+        log_fatal("out of memory");
+    for (size_t i = 0; i < n; i++) {
+        STORE_MESSAGE *m = &(*messages)[i];
+        m->id = (unsigned long long)db_get_ll(res, i, 0);
+        snprintf(m->uuid, sizeof(m->uuid), "%s", db_get(res, i, 1));
+        if ((m->recipient = strdup(db_get(res, i, 2))) == NULL
+            || (m->envelope_from = strdup(db_get(res, i, 3))) == NULL
+            || (m->header_from = strdup(db_get(res, i, 4))) == NULL
+            || (m->subject = strdup(db_get(res, i, 5))) == NULL
+            || (m->message_id = strdup(db_get(res, i, 6))) == NULL
+            || (m->body_text = strdup(db_get(res, i, 7))) == NULL
+            || (m->body_html = strdup(db_get(res, i, 8))) == NULL)
+            log_fatal("out of memory");
+        snprintf(m->received_at, sizeof(m->received_at), "%s", db_get(res, i, 9));
+    }
+    *count = n;
+    db_result_free(res);
+    return 0;
+}
