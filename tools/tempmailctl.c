@@ -12,6 +12,9 @@
  *	tempmailctl [-c config] account topup EMAIL AMOUNT
  *	tempmailctl [-c config] ratelimit clear SUBJECT
  *	tempmailctl [-c config] purge
+ *	tempmailctl [-c config] domain disable NAME
+ *	tempmailctl [-c config] master-key set [--print]
+ *	tempmailctl [-c config] stats
  * DESCRIPTION
  *	db upgrade loads sql/schema.sql into an empty database, then applies
  *	every sql/migrations/NNN_*.sql above the recorded schema version, in
@@ -34,6 +37,28 @@
  *
  *	purge deletes the messages past their expiry now and prints how many;
  *	the milter purges on its own, this is for the operator and the tests.
+ *
+ *	db upgrade holds a server lock (GET_LOCK) while it works, so two runs
+ *	at once apply each migration once, and runs each file with its version
+ *	record in one transaction: a migration of data statements is applied
+ *	whole or not at all (DDL commits implicitly in MariaDB; see
+ *	sql/migrations/README for how such a migration stays re-runnable).
+ *
+ *	domain disable makes a system domain "disabled": Postfix's map and the
+ *	milter stop accepting mail for it, its mailboxes stay (domain add
+ *	activates it again). A customer's domain is not the operator's to change.
+ *
+ *	master-key set makes a new master key for the admin routes, prints it
+ *	once on standard output, and writes its hash as master_key_hash into
+ *	the configuration file (the one of -c, $TEMPMAIL_CONF or the default),
+ *	replacing the old line, keeping the file's mode and owner. With --print
+ *	it writes nothing and prints the key and then the configuration line,
+ *	for a configuration kept elsewhere. The route binaries read the file
+ *	when they start: restart them (the web server) afterwards.
+ *
+ *	stats prints counts, one "name value" line each: accounts, disabled
+ *	accounts, live API keys, system and custom domains, mailboxes, live
+ *	messages, attachments and the bytes of stored messages.
  * DIAGNOSTICS
  *	Exit 0 on success, 1 when the operation failed (the reason on standard
  *	error), 2 on a usage error.
@@ -76,7 +101,10 @@ static void ctl_usage(void)
             "       tempmailctl [-c config] account create EMAIL [--balance N] [--admin] [--password-stdin]\n"
             "       tempmailctl [-c config] account tier EMAIL free|pro\n"
             "       tempmailctl [-c config] account topup EMAIL AMOUNT\n"
-            "       tempmailctl [-c config] ratelimit clear SUBJECT\n");
+            "       tempmailctl [-c config] ratelimit clear SUBJECT\n"
+            "       tempmailctl [-c config] domain disable NAME\n"
+            "       tempmailctl [-c config] master-key set [--print]\n"
+            "       tempmailctl [-c config] stats\n");
     exit(2);
 }
 
@@ -140,14 +168,21 @@ static int ctl_apply(DB *db, const char *path, long version)
         fprintf(stderr, "tempmailctl: %s: %s\n", path, strerror(errno));
         return -1;
     }
+    if (db_begin(db) != 0) {
+        free(text);
+        fprintf(stderr, "tempmailctl: %s: %s\n", path, db_error(db));
+        return -1;
+    }
     int rc = db_run_script(db, text, err, sizeof(err));
     free(text);
     if (rc != 0) {
+        db_rollback(db);
         fprintf(stderr, "tempmailctl: %s: %s\n", path, err);
         return -1;
     }
-    if (version > 0 && store_schema_record(db, version) != 0) {
+    if ((version > 0 && store_schema_record(db, version) != 0) || db_commit(db) != 0) {
         fprintf(stderr, "tempmailctl: recording version %ld: %s\n", version, db_error(db));
+        db_rollback(db);
         return -1;
     }
     printf("applied %s\n", path);
@@ -168,6 +203,18 @@ static int ctl_db_upgrade(const char *sql_dir_arg)
     DB *db = ctl_db();
 
     ctl_sql_dir(sql_dir_arg, dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/schema.sql", dir);
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "tempmailctl: %s: %s (give the SQL folder with --sql-dir)\n", path,
+                strerror(errno));
+        return 1;
+    }
+    int locked = store_upgrade_lock(db, 120);
+    if (locked != 0) {
+        fprintf(stderr, "tempmailctl: %s\n", locked == STORE_NOTFOUND
+                ? "another db upgrade holds the lock; not done after 120 s" : db_error(db));
+        return 1;
+    }
     if (store_schema_version(db, &version) != 0) {
         fprintf(stderr, "tempmailctl: reading the schema version: %s\n", db_error(db));
         return 1;
@@ -202,6 +249,7 @@ static int ctl_db_upgrade(const char *sql_dir_arg)
     free(names);
     if (rc == 0)
         printf("schema version %ld\n", version);
+    store_upgrade_unlock(db);
     db_close(db);
     return rc;
 }
@@ -380,6 +428,122 @@ static int ctl_purge(void)
     return rc != 0;
 }
 
+static int ctl_domain_disable(const char *name_arg)
+{
+    char name[254];
+    STORE_DOMAIN domain;
+
+    snprintf(name, sizeof(name), "%s", name_arg);
+    address_lowercase(name);
+    DB *db = ctl_db();
+    int rc = store_domain_find(db, name, &domain);
+    if (rc == 0 && domain.owner_id != 0) {
+        fprintf(stderr, "tempmailctl: %s belongs to a customer account, not disabled\n", name);
+        return 1;
+    }
+    if (rc == 0)
+        rc = store_domain_set_system_status(db, domain.id, "disabled");
+    if (rc == STORE_NOTFOUND) {
+        fprintf(stderr, "tempmailctl: no system domain %s\n", name);
+        return 1;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "tempmailctl: disabling %s: %s\n", name, db_error(db));
+        return 1;
+    }
+    printf("domain %s disabled (id %llu)\n", name, domain.id);
+    db_close(db);
+    return 0;
+}
+
+/* Replace (or add) the master_key_hash line of path, atomically, keeping mode and owner. */
+static int ctl_conf_set_master(const char *path, const char *hash)
+{
+    char tmp[PATH_MAX], line[4096];
+    struct stat st;
+    int found = 0;
+
+    FILE *in = fopen(path, "r");
+    if (in == NULL || fstat(fileno(in), &st) != 0) {
+        fprintf(stderr, "tempmailctl: %s: %s\n", path, strerror(errno));
+        if (in)
+            fclose(in);
+        return -1;
+    }
+    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (out == NULL) {
+        fprintf(stderr, "tempmailctl: %s: %s\n", tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fclose(in);
+        return -1;
+    }
+    while (fgets(line, sizeof(line), in) != NULL) {
+        const char *p = line + strspn(line, " \t");
+        if (strncmp(p, "master_key_hash", 15) == 0 && strchr(" \t=", p[15]) != NULL) {
+            if (!found)
+                fprintf(out, "master_key_hash = %s\n", hash);
+            found = 1;
+        } else {
+            fputs(line, out);
+        }
+    }
+    if (!found)
+        fprintf(out, "%smaster_key_hash = %s\n",
+                ftell(out) > 0 && line[strlen(line) - 1] != '\n' ? "\n" : "", hash);
+    int failed = ferror(in) || fchmod(fd, st.st_mode & 07777) != 0
+        || (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) != 0) || fflush(out) != 0
+        || fsync(fd) != 0;
+    failed |= fclose(out) != 0;
+    fclose(in);
+    if (failed || rename(tmp, path) != 0) {
+        fprintf(stderr, "tempmailctl: writing %s: %s\n", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int ctl_master_key_set(const char *config_path, int print_only)
+{
+    char key[AUTH_KEY_LEN + 1], hash[AUTH_HASH_HEX + 1];
+    const char *path = config_path ? config_path : getenv("TEMPMAIL_CONF");
+
+    if (path == NULL || *path == '\0')
+        path = CONFIG_DEFAULT_PATH;
+    auth_key_new(key);
+    auth_key_hash(key, hash);
+    if (print_only) {
+        printf("%s\nmaster_key_hash = %s\n", key, hash);
+        return 0;
+    }
+    if (ctl_conf_set_master(path, hash) != 0)
+        return 1;
+    printf("%s\n", key);
+    fprintf(stderr, "tempmailctl: master_key_hash written to %s; restart the route binaries"
+            " (the web server) to use the new key\n", path);
+    return 0;
+}
+
+static int ctl_stats(void)
+{
+    STORE_STATS st;
+    DB *db = ctl_db();
+    if (store_stats(db, &st) != 0) {
+        fprintf(stderr, "tempmailctl: counting: %s\n", db_error(db));
+        return 1;
+    }
+    printf("accounts %lld\naccounts_disabled %lld\napi_keys %lld\nsystem_domains %lld\n"
+           "custom_domains %lld\nmailboxes %lld\nmessages %lld\nattachments %lld\n"
+           "stored_bytes %lld\n", st.accounts, st.accounts_disabled, st.live_keys,
+           st.system_domains, st.custom_domains, st.mailboxes, st.messages, st.attachments,
+           st.stored_bytes);
+    db_close(db);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     char err[512];
@@ -392,7 +556,7 @@ int main(int argc, char **argv)
         argc -= 2;
         argv += 2;
     }
-    if (argc < 2 || (argc < 3 && strcmp(argv[1], "purge") != 0))
+    if (argc < 2 || (argc < 3 && strcmp(argv[1], "purge") != 0 && strcmp(argv[1], "stats") != 0))
         ctl_usage();
     if (auth_init() != 0) {
         fprintf(stderr, "tempmailctl: libsodium failed to initialise\n");
@@ -407,6 +571,11 @@ int main(int argc, char **argv)
             ctl_usage();
         return ctl_purge();
     }
+    if (strcmp(argv[1], "stats") == 0) {
+        if (argc != 2)
+            ctl_usage();
+        return ctl_stats();
+    }
     const char *noun = argv[1], *verb = argv[2];
     if (strcmp(noun, "db") == 0 && strcmp(verb, "upgrade") == 0) {
         if (argc == 5 && strcmp(argv[3], "--sql-dir") == 0)
@@ -419,6 +588,11 @@ int main(int argc, char **argv)
         return ctl_db_version();
     if (strcmp(noun, "domain") == 0 && strcmp(verb, "add") == 0 && argc == 4)
         return ctl_domain_add(argv[3]);
+    if (strcmp(noun, "domain") == 0 && strcmp(verb, "disable") == 0 && argc == 4)
+        return ctl_domain_disable(argv[3]);
+    if (strcmp(noun, "master-key") == 0 && strcmp(verb, "set") == 0
+        && (argc == 3 || (argc == 4 && strcmp(argv[3], "--print") == 0)))
+        return ctl_master_key_set(config_path, argc == 4);
     if (strcmp(noun, "account") == 0 && (strcmp(verb, "tier") == 0 || strcmp(verb, "topup") == 0)
         && argc == 5)
         return ctl_account_change(verb, argv[3], argv[4]);
