@@ -189,7 +189,9 @@ def tempmailctl(*args, input=None):
     """Run the operator's CLI against the stack's database; returns its standard output."""
     import subprocess
     env = dict(os.environ, TEMPMAIL_CONF=ENV.get("TEMPMAIL_CONF", str(TOP / "var" / "tempmail.conf")))
-    done = subprocess.run([str(TOP / "tools" / "tempmailctl"), *args], env=env, input=input,
+    # TEMPMAIL_CTL: an installed tempmailctl (the make-install test runs this suite with it)
+    ctl = os.environ.get("TEMPMAIL_CTL") or str(TOP / "tools" / "tempmailctl")
+    done = subprocess.run([ctl, *args], env=env, input=input,
                           capture_output=True, text=True, timeout=60)
     if done.returncode != 0:
         raise RuntimeError(f"tempmailctl {' '.join(args)}: exit {done.returncode}: {done.stderr}")
