@@ -86,6 +86,7 @@ test: deps
 	@$(MAKE) --no-print-directory unit unit-asan
 	@$(MAKE) --no-print-directory fuzz
 	@tools/stack start
+	@$(MAKE) --no-print-directory milter-test
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory test-ops test-apache
 
@@ -106,6 +107,11 @@ fuzz: $(FUZZ_BIN)
 	    $(FUZZ_DIR)/found-$$n tests/fuzz/corpus/$$n 2>$(FUZZ_DIR)/fuzz_$$n.log \
 	  || { tail -n 60 $(FUZZ_DIR)/fuzz_$$n.log; exit 1; }; \
 	  grep -h '^Done' $(FUZZ_DIR)/fuzz_$$n.log || true; done
+
+# miltertest scripts drive a milter of their own against the stack's MariaDB (tests/milter/run).
+.PHONY: milter-test
+milter-test: $(MILTER) $(CTL)
+	@tests/milter/run
 
 # The fault tests stop and start services, so they run after everything else.
 integration:
