@@ -10,6 +10,11 @@
  *	DELETE /api/messages/{id}
  *	DELETE /api/mailboxes/{id}
  *	GET    /api/mailboxes/domains
+ *
+ *	GET    /api/v1/messages/{id}/raw		(the same, aurelion style:
+ *	GET    /api/v1/messages/{id}/attachments	 {id} is the message's
+ *	GET    /api/v1/messages/{id}/attachments/{n}	 uuid, the "id" of the
+ *	DELETE /api/v1/messages/{id}			 aurelion message routes)
  * DESCRIPTION
  *	What the inbox and addresses pages need beyond the two API documents;
  *	any API key or web session works, like the leveragers routes. {id} of a
@@ -53,18 +58,38 @@ static unsigned long long messages_id(const char *arg)
     return strtoull(arg, NULL, 10);
 }
 
-/* Authenticate and read the id of params[0]; answers itself and returns NULL on failure. */
+/* A message uuid as the milter writes them: 36 of lowercase hex and dashes. */
+static int messages_is_uuid(const char *arg)
+{
+    return strlen(arg) == 36 && strspn(arg, "0123456789abcdef-") == 36;
+}
+
+/*
+ * Authenticate and read the id of params[0] (a number, or on /api/v1/ a
+ * message uuid); answers itself and returns NULL on failure.
+ */
 static DB *messages_start(HTTP_REQUEST *req, STORE_PRINCIPAL *who, unsigned long long *id,
                           const char *what)
 {
     DB *db;
     char message[64];
+    int rc = STORE_NOTFOUND;
 
     if ((db = api_db(req)) == NULL || api_authenticate(req, db, who) != 0)
         return NULL;
-    if ((*id = messages_id(req->params[0])) == 0) {
+    if (strncmp(req->path, "/api/v1/", 8) == 0) {
+        if (messages_is_uuid(req->params[0]))
+            rc = store_message_find_by_uuid(db, req->params[0], who->account_id, id);
+    } else if ((*id = messages_id(req->params[0])) != 0) {
+        rc = 0;
+    }
+    if (rc == STORE_NOTFOUND) {
         snprintf(message, sizeof(message), "%s not found", what);
         reply_error(req, 404, message);
+        return NULL;
+    }
+    if (rc != 0) {
+        api_db_failed(req, db, "find message");
         return NULL;
     }
     return db;
@@ -139,7 +164,7 @@ static void messages_attachments(HTTP_REQUEST *req)
     unsigned long long id;
     STORE_ATTACHMENT *list;
     size_t count;
-    char url[96];
+    char url[160];
 
     if ((db = messages_start(req, &who, &id, "Message")) == NULL)
         return;
@@ -159,7 +184,11 @@ static void messages_attachments(HTTP_REQUEST *req)
         json_object_object_add(a, "filename", json_object_new_string(list[i].filename));
         json_object_object_add(a, "content_type", json_object_new_string(list[i].content_type));
         json_object_object_add(a, "size", json_object_new_int64((int64_t)list[i].size));
-        snprintf(url, sizeof(url), "/api/messages/%llu/attachments/%ld", id, list[i].index);
+        if (strncmp(req->path, "/api/v1/", 8) == 0)
+            snprintf(url, sizeof(url), "/api/v1/messages/%s/attachments/%ld", req->params[0],
+                     list[i].index);
+        else
+            snprintf(url, sizeof(url), "/api/messages/%llu/attachments/%ld", id, list[i].index);
         json_object_object_add(a, "url", json_object_new_string(url));
         json_object_array_add(array, a);
     }
@@ -273,6 +302,10 @@ static const HTTP_ROUTE messages_routes[] = {
     { "DELETE", "/api/messages/{}", messages_delete },
     { "GET", "/api/mailboxes/domains", mailboxes_domains },
     { "DELETE", "/api/mailboxes/{}", mailboxes_delete },
+    { "GET", "/api/v1/messages/{}/raw", messages_raw },
+    { "GET", "/api/v1/messages/{}/attachments", messages_attachments },
+    { "GET", "/api/v1/messages/{}/attachments/{}", messages_attachment },
+    { "DELETE", "/api/v1/messages/{}", messages_delete },
     { 0 },
 };
 

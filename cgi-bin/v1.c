@@ -7,6 +7,7 @@
  *	POST   /api/v1/inboxes
  *	GET    /api/v1/inboxes/{email}/messages[?since=ISO8601][&wait=SECONDS]
  *	GET    /api/v1/messages?recipient=EMAIL[&since=ISO8601][&wait=SECONDS]
+ *	DELETE /api/v1/inboxes/{email}		(the inbox and its mail)
  *	POST   /api/v1/keys				(no key needed)
  *	POST   /api/v1/admin/keys		{"name": "..."} (optional)
  *	GET    /api/v1/admin/keys
@@ -23,7 +24,10 @@
  *	wait (1 to 60 seconds) holds an empty answer until a message arrives
  *	or the time is up (inbox.h). Each message also carries "links" and
  *	"codes", found in its bodies (inbox.h).
- *	An inbox of another account, or of nobody, is 404 alike.
+ *	An inbox of another account, or of nobody, is 404 alike. DELETE of an
+ *	inbox removes it with its messages; mail to it is refused from then on.
+ *	(A message's raw source, attachments and deletion by its "id" are
+ *	/api/v1/messages/{id}/..., served by messages.fcgi.)
  *
  *	POST /api/v1/keys is the document's "Get a free API key": a key with an
  *	account of its own (balance signup_balance), at most one per client
@@ -184,6 +188,34 @@ static void v1_inbox_messages(HTTP_REQUEST *req)
     if (inbox_query_since(req, since, sizeof(since)) != 0 || inbox_query_wait(req, &wait) != 0)
         return;
     v1_messages_reply(req, db, &who, req->params[0], since, wait);
+}
+
+static void v1_inbox_delete(HTTP_REQUEST *req)
+{
+    DB *db;
+    STORE_PRINCIPAL who;
+    STORE_MAILBOX box;
+    char address[ADDRESS_MAX + 1];
+
+    if ((db = api_db(req)) == NULL || api_authenticate(req, db, &who) != 0)
+        return;
+    snprintf(address, sizeof(address), "%s", req->params[0]);
+    address_lowercase(address);
+    int rc = store_mailbox_find_owned(db, address, who.account_id, &box);
+    if (rc == 0)
+        rc = store_mailbox_delete(db, box.id, who.account_id);
+    if (rc == STORE_NOTFOUND) {
+        reply_error(req, 404, "Inbox not found");
+        return;
+    }
+    if (rc != 0) {
+        api_db_failed(req, db, "delete inbox");
+        return;
+    }
+    json_object *out = json_object_new_object();
+    json_object_object_add(out, "message", json_object_new_string("Inbox deleted"));
+    json_object_object_add(out, "address", json_object_new_string(box.address));
+    reply_json(req, 200, out);
 }
 
 static void v1_messages(HTTP_REQUEST *req)
@@ -369,6 +401,7 @@ static void v1_admin_key_revoke(HTTP_REQUEST *req)
 static const HTTP_ROUTE v1_routes[] = {
     { "POST", "/api/v1/inboxes", v1_inbox_create },
     { "GET", "/api/v1/inboxes/{}/messages", v1_inbox_messages },
+    { "DELETE", "/api/v1/inboxes/{}", v1_inbox_delete },
     { "GET", "/api/v1/messages", v1_messages },
     { "POST", "/api/v1/keys", v1_key_free },
     { "POST", "/api/v1/admin/keys", v1_admin_key_create },

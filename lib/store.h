@@ -44,8 +44,13 @@ typedef struct store_principal {
     long requests_this_hour;    /* set by api_authenticate() */
 } STORE_PRINCIPAL;
 
-/* Look up an unrevoked key of an enabled account by the hex SHA-256 of the key. */
-extern int store_key_authenticate(DB *db, const char *key_hash, STORE_PRINCIPAL *who);
+/*
+ * Look up an unrevoked key of an enabled account by the hex SHA-256 of the key; when
+ * found, note its last use and count one hit of "account:<id>" in the rate window that
+ * starts at window_start (SQL text, ratelimit_window()): *hits is the count after it.
+ */
+extern int store_key_authenticate(DB *db, const char *key_hash, const char *window_start,
+                                  STORE_PRINCIPAL *who, long long *hits);
 
 /* Create an account; email and password_hash may be NULL (key-only account). */
 extern int store_account_create(DB *db, const char *email, const char *password_hash,
@@ -261,6 +266,9 @@ extern int store_attachment_get(DB *db, unsigned long long message_id,
                                 STORE_ATTACHMENT *att, char **content, size_t *len);
 extern int store_message_delete(DB *db, unsigned long long message_id,
                                 unsigned long long account_id);
+/* The id of a live message of the account by its uuid (the aurelion "id"). */
+extern int store_message_find_by_uuid(DB *db, const char *uuid, unsigned long long account_id,
+                                      unsigned long long *message_id);
 /* A mailbox of the account, with its messages. */
 extern int store_mailbox_delete(DB *db, unsigned long long mailbox_id,
                                 unsigned long long account_id);

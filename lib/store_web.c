@@ -175,3 +175,20 @@ int store_domain_available(DB *db, unsigned long long account_id, STORE_DOMAIN_N
     db_result_free(res);
     return 0;
 }
+
+int store_message_find_by_uuid(DB *db, const char *uuid, unsigned long long account_id,
+                               unsigned long long *message_id)
+{
+    DB_RESULT *res;
+    int rc = db_query(db, &res,
+                      "SELECT m.id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id"
+                      " WHERE m.uuid = ? AND b.account_id = ? AND m.expires_at > UTC_TIMESTAMP(3)",
+                      "su", uuid, account_id);
+    if (rc != 0)
+        return rc;
+    rc = db_rows(res) ? 0 : STORE_NOTFOUND;
+    if (rc == 0)
+        *message_id = (unsigned long long)db_get_ll(res, 0, 0);
+    db_result_free(res);
+    return rc;
+}
