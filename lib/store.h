@@ -44,13 +44,8 @@ typedef struct store_principal {
     long requests_this_hour;    /* set by api_authenticate() */
 } STORE_PRINCIPAL;
 
-/*
- * Look up an unrevoked key of an enabled account by the hex SHA-256 of the key; when
- * found, note its last use and count one hit of "account:<id>" in the rate window that
- * starts at window_start (SQL text, ratelimit_window()): *hits is the count after it.
- */
-extern int store_key_authenticate(DB *db, const char *key_hash, const char *window_start,
-                                  STORE_PRINCIPAL *who, long long *hits);
+/* Look up an unrevoked key of an enabled account by the hex SHA-256 of the key. */
+extern int store_key_authenticate(DB *db, const char *key_hash, STORE_PRINCIPAL *who);
 
 /* Create an account; email and password_hash may be NULL (key-only account). */
 extern int store_account_create(DB *db, const char *email, const char *password_hash,
