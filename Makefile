@@ -89,6 +89,7 @@ test: deps
 	@$(MAKE) --no-print-directory milter-test
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory test-ops test-apache
+	@$(MAKE) --no-print-directory web
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -107,6 +108,11 @@ fuzz: $(FUZZ_BIN)
 	    $(FUZZ_DIR)/found-$$n tests/fuzz/corpus/$$n 2>$(FUZZ_DIR)/fuzz_$$n.log \
 	  || { tail -n 60 $(FUZZ_DIR)/fuzz_$$n.log; exit 1; }; \
 	  grep -h '^Done' $(FUZZ_DIR)/fuzz_$$n.log || true; done
+
+# The pages in a real Chromium (Playwright), against the running stack.
+.PHONY: web
+web:
+	@tests/web/run
 
 # miltertest scripts drive a milter of their own against the stack's MariaDB (tests/milter/run).
 .PHONY: milter-test
@@ -227,3 +233,18 @@ test-apache:
 clean:
 	rm -f lib/*.o lib/libtempmail.a $(ROUTES) $(MILTER) $(CTL) $(UNIT_BIN)
 	rm -rf build
+
+# ---- make bench (issue 9) -----------------------------------------------------------
+# Speed and memory beside their limits and a peer, one table (tests/bench/run, which runs
+# a stack of its own from build/bench/top; BENCH_SECONDS, BENCH_MESSAGES, BENCH_SKIP).
+# The baseline route build/bench/bench.fcgi is built here only, never by all or install.
+BENCH_DIR   := build/bench
+
+.PHONY: bench
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_DIR)/bench.fcgi
+	@tests/bench/run
+
+$(BENCH_DIR)/bench.fcgi: tests/bench/bench.c lib/libtempmail.a lib/*.h
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $< -o $@ $(LIBS)
