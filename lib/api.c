@@ -20,28 +20,53 @@
 /*
  * http.c serves several requests of a process at once, one a thread. A request
  * borrows a connection for its length (api_connection, per thread) and gives
- * it back when answered; the process keeps API_IDLE_MAX idle ones and closes
- * the rest. So at rest a process holds one connection, as when it served one
- * request at a time, and only concurrent requests (waiters) open more.
+ * it back when answered, to a stack of idle ones: the last given back is the
+ * next lent, so the ones at the bottom are those no request needed lately.
+ * The rule: a connection idle for more than API_IDLE_SECONDS is closed at the
+ * next give-back, and at most API_IDLE_MAX are kept. So under load a process
+ * keeps as many connections as it serves requests at once, each with its
+ * prepared statements (opening one per request cost a connect and a prepare
+ * of every statement: make bench, issue 9), and after a quiet half minute it
+ * is back to the one it holds at rest.
  */
-#define API_IDLE_MAX    1
+#define API_IDLE_MAX        64
+#define API_IDLE_SECONDS    30
+
+struct api_idle {
+    DB *db;
+    time_t since;               /* when it was given back */
+};
 
 static pthread_mutex_t api_pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static DB *api_idle[API_IDLE_MAX];
+static struct api_idle api_idle[API_IDLE_MAX];
 static int api_nidle;
 static __thread DB *api_connection;
 
 static void api_db_release(void)
 {
-    DB *db = api_connection;
+    DB *db = api_connection, *stale[API_IDLE_MAX];
+    int nstale = 0;
+    time_t now = time(NULL);
 
     api_connection = NULL;
     pthread_mutex_lock(&api_pool_lock);
+    while (nstale < api_nidle && now - api_idle[nstale].since > API_IDLE_SECONDS) {
+        stale[nstale] = api_idle[nstale].db;
+        nstale++;
+    }
+    if (nstale > 0) {
+        api_nidle -= nstale;
+        memmove(api_idle, api_idle + nstale, (size_t)api_nidle * sizeof(api_idle[0]));
+    }
     if (db != NULL && api_nidle < API_IDLE_MAX) {
-        api_idle[api_nidle++] = db;
+        api_idle[api_nidle].db = db;
+        api_idle[api_nidle].since = now;
+        api_nidle++;
         db = NULL;
     }
     pthread_mutex_unlock(&api_pool_lock);
+    for (int i = 0; i < nstale; i++)
+        db_close(stale[i]);
     db_close(db);
 }
 
@@ -55,7 +80,7 @@ DB *api_db(HTTP_REQUEST *req)
         log_fatal("libsodium failed to initialise");
     pthread_mutex_lock(&api_pool_lock);
     if (api_nidle > 0)
-        api_connection = api_idle[--api_nidle];
+        api_connection = api_idle[--api_nidle].db;
     pthread_mutex_unlock(&api_pool_lock);
     if (api_connection == NULL && (api_connection = db_open(err, sizeof(err))) == NULL) {
         log_warn("%s", err);
