@@ -460,15 +460,18 @@ static int db_simple(DB *db, const char *sql)
     return 0;
 }
 
+/*
+ * No ping first (it cost a round trip a transaction): START TRANSACTION itself shows a
+ * lost connection, and reconnecting then is as safe, no transaction being open yet.
+ */
 int db_begin(DB *db)
 {
-    if (db->mysql == NULL || mysql_ping(db->mysql) != 0) {
-        /* Reconnecting is safe here: no transaction is open yet. */
-        if (db_reconnect(db) != 0)
+    if (db->mysql == NULL || db_simple(db, "START TRANSACTION") != 0) {
+        if (db->mysql != NULL && !db_connection_lost(db->last_errno))
+            return DB_EFAIL;
+        if (db_reconnect(db) != 0 || db_simple(db, "START TRANSACTION") != 0)
             return DB_EFAIL;
     }
-    if (db_simple(db, "START TRANSACTION") != 0)
-        return DB_EFAIL;
     db->in_txn = 1;
     return 0;
 }
