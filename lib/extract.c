@@ -317,6 +317,10 @@ static size_t extract_url_len(const char *s)
 static void extract_bare_urls(char *s, EXTRACT_LIST *out, int blank)
 {
     for (char *p = s; *p; ) {
+        /* A URL starts with h or H ("http"): skip to the next one at once (strpbrk is a
+           table scan); a 4 KB body without links was a tenth of an inbox read's time. */
+        if ((*p | 0x20) != 'h' && (p = strpbrk(p, "hH")) == NULL)
+            break;
         size_t n = (p == s || !isalnum((unsigned char)p[-1])) ? extract_url_len(p) : 0;
         if (n == 0) {
             p++;
