@@ -7,7 +7,7 @@
 "use strict";
 (function () {
   if (!TM.requireLogin()) return;
-  const h = TM.h, PER_PAGE = 20;
+  const h = TM.h, PER_PAGE = 20, KEYS_SHOWN = 50;
   let page = 1, query = "", masterKey = null;
 
   /* ---- counts ---- */
@@ -134,10 +134,13 @@
   async function loadKeys() {
     try {
       const r = await master("GET");
-      TM.$("#keys").replaceChildren(...r.data.keys.map((k) => h("tr", {},
+      /* The route lists every live key, oldest first: show the newest few, not thousands. */
+      const all = r.data.keys, shown = all.slice(-KEYS_SHOWN).reverse();
+      TM.$("#keys").replaceChildren(...shown.map((k) => h("tr", {},
         h("td", { class: "mono" }, k.key), h("td", {}, k.name || "—"),
         h("td", { class: "small" }, TM.when(k.created)), h("td", { class: "small" }, k.last_used ? TM.when(k.last_used) : "never"))));
-      TM.$("#keys-count").textContent = "(" + r.data.keys.length + ")";
+      TM.$("#keys-count").textContent = all.length > KEYS_SHOWN
+        ? "(the newest " + KEYS_SHOWN + " of " + all.length + ")" : "(" + all.length + ")";
       TM.$("#keys-panel").hidden = false;
       return true;
     } catch (err) {

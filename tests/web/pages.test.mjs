@@ -404,6 +404,9 @@ test("an administrator tops up a balance and manages keys with the master key", 
   await page.getByRole("button", { name: "Create key" }).click();
   const newKey = (await page.locator("#new-key", { hasText: /^al_/ }).textContent()).trim();
   assert.equal((await fetch(BASE + "/api/mail/list", { headers: { "X-API-Key": newKey } })).status, 200);
+  // The listing shows the newest keys first, a bounded number of them, truncated.
+  await page.locator("#keys tr").first().filter({ hasText: newKey.slice(0, 7) + "..." }).waitFor();
+  assert.ok((await page.locator("#keys tr").count()) <= 50);
   await page.getByLabel(/Revoke a key/).fill(newKey);
   await page.getByRole("button", { name: "Revoke" }).click();
   await page.locator("#keys-message", { hasText: "revoked" }).waitFor()
