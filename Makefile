@@ -134,6 +134,9 @@ lib/libtempmail.a: $(LIB_OBJ)
 cgi-bin/%.fcgi: cgi-bin/%.c lib/libtempmail.a lib/*.h
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $< -o $@ $(LIBS)
 
+# notfound.fcgi serves the OpenAPI document compiled in (.incbin, relative to this directory).
+cgi-bin/notfound.fcgi: htdocs/openapi.json
+
 $(MILTER): $(MILTER_SRC) lib/libtempmail.a lib/*.h $(wildcard milter/*.h)
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(MILTER_SRC) -o $@ $(LIBS)
 
