@@ -4,7 +4,7 @@
  * SUMMARY
  *	capture mail for tempmail mailboxes from Postfix (or Sendmail)
  * SYNOPSIS
- *	tempmail-milter [-f] [-c config_file]
+ *	tempmail-milter [-f] [-c config_file] [-u user]
  * DESCRIPTION
  *	A libmilter filter. For every envelope recipient it asks the database
  *	whether the domain is managed by tempmail and the mailbox exists:
@@ -41,12 +41,33 @@
  *	-f	log to stderr instead of syslog (facility mail). The milter never
  *		puts itself in the background either way: a service manager or
  *		a script does that.
+ *	-u user
+ *		when started as root: after reading the configuration, and before
+ *		any database connection, thread or socket, become user (its
+ *		groups, gid and uid; that root cannot be regained is checked).
+ *		Without -u a root milter only logs a warning, since the local
+ *		stack (tools/stack) runs it as root; under systemd User= does the
+ *		same job before it starts. Not root: -u may only name oneself.
+ * SIGNALS
+ *	SIGUSR1 reloads the configuration file: max_message_size, message_ttl
+ *	and purge_interval take effect for the next message (or the next purge
+ *	sleep); a setting removed from the file gets its default. Every other
+ *	setting (milter_socket, db_*, db_pool_size, temp_dir, ...) is read only
+ *	at start: change those with a restart. A file that does not parse, or
+ *	cannot be read (after -u the user must be able to read it), is logged
+ *	and the old values stay. Turning the purge on when it was off at start
+ *	needs a restart too. (systemctl reload sends SIGUSR1.)
  *
  *	SIGTERM, SIGHUP and SIGINT stop the milter: libmilter's own signal
  *	thread catches them (it blocks them in every other thread, so a handler
  *	of ours would never run) and does what smfi_stop() does. The listener
  *	notices within 5 seconds (libmilter's MI_CHK_TIME); the milter then
  *	closes its database connections, removes its unix socket and exits 0.
+ *	SIGHUP cannot be made to reload: libmilter's mi_signal_thread() (in
+ *	signal.c, Debian's libmilter 8.17 included) puts SIGHUP, SIGTERM and
+ *	SIGINT in a fixed sigwait() set and stops on SIGHUP, with no way to
+ *	change that set; a second thread of ours in sigwait() for SIGHUP would
+ *	race it, and POSIX leaves unspecified which of the two gets the signal.
  * DIAGNOSTICS
  *	Problems go to the log. The milter never exits on trouble once it
  *	listens: any database or memory failure answers 451 4.3.0, so the
@@ -54,11 +75,13 @@
  *	status 64 for a bad command line, 1 when startup failed.
  * SECURITY
  *	Needs no privilege: run it as an unprivileged user of its own (systemd
- *	User=). It reads the configuration file, which holds the database
+ *	User=, or -u user when started as root). It reads the configuration file, which holds the database
  *	password, so that file should be readable by that user only. The unix
  *	socket is made mode 0666 so the MTA's smtpd (user postfix) can connect;
  *	put it in a directory that only the milter's user may write.
- *	Message bodies are never logged.
+ *	Message bodies are never logged. Log lines about a message start with
+ *	its queue id (macro i), stored mail and every refusal (550, 552, 451)
+ *	alike.
  * CONFIGURATION PARAMETERS
  *	milter_socket (default: unix:/run/tempmail/milter.sock)
  *		where to listen: unix:/path, local:/path or inet:port@host. A
@@ -85,8 +108,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +135,15 @@
 
 #define MILTER_NAME     "tempmail-milter"
 #define EX_USAGE_CODE   64
+
+/*
+ * The settings a reload (SIGUSR1) may change, as read per message and by the
+ * purge thread: each is one atomic value, so a message sees either the old or
+ * the new one. Everything else in cfg is read only at start.
+ */
+static atomic_long rt_max_message_size;
+static atomic_long rt_message_ttl;
+static atomic_long rt_purge_interval;
 
 /* One captured recipient: the mailbox, and the address exactly as the MTA gave it. */
 struct milter_rcpt {
@@ -240,8 +275,8 @@ static int milter_append_crlf(MSGBUF *raw, const char *value)
 static sfsistat milter_append_failed(SMFICTX *ctx, int rc)
 {
     if (rc == MSGBUF_TOOBIG) {
-        log_info("%s: message larger than max_message_size %ld: rejected",
-                 milter_qid(ctx), cfg.max_message_size);
+        log_info("%s: message larger than max_message_size %ld: rejected (552 5.3.4)",
+                 milter_qid(ctx), atomic_load(&rt_max_message_size));
         smfi_setreply(ctx, "552", "5.3.4", "Message size exceeds fixed maximum message size");
         return SMFIS_REJECT;
     }
@@ -257,7 +292,7 @@ static sfsistat milter_append_failed(SMFICTX *ctx, int rc)
 static MSGBUF *milter_raw(struct milter_msg *msg)
 {
     if (msg->raw == NULL)
-        msg->raw = msgbuf_create((size_t)cfg.max_message_size, cfg.temp_dir);
+        msg->raw = msgbuf_create((size_t)atomic_load(&rt_max_message_size), cfg.temp_dir);
     return msg->raw;
 }
 
@@ -385,6 +420,7 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
         char safe[330], text[400];
         milter_reply_safe(safe, sizeof(safe), addr);
         snprintf(text, sizeof(text), "<%s>: no such mailbox", safe);
+        log_info("%s: RCPT TO %s: no such mailbox (550 5.1.1)", milter_qid(ctx), addr);
         smfi_setreply(ctx, "550", "5.1.1", text);
         status = SMFIS_REJECT;
         break;
@@ -501,7 +537,7 @@ static int milter_store(SMFICTX *ctx, struct milter_msg *msg)
         log_warn("%s: no database connection: %s", qid, err);
     } else {
         int stored = store_message_deliver(db, ids, n_ids, msg->envelope_from, parsed,
-                                           data, fd, len, cfg.message_ttl);
+                                           data, fd, len, atomic_load(&rt_message_ttl));
         if (stored != 0)
             log_warn("%s: storing the message failed: %s", qid, db_error(db));
         dbpool_put(db, stored != 0);
@@ -587,18 +623,31 @@ static struct smfiDesc milter_desc = {
 static pthread_mutex_t purge_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t purge_wake = PTHREAD_COND_INITIALIZER;
 static int purge_stopping;
+static int purge_running;               /* the purge thread was started */
+static unsigned purge_reloads;          /* counts reloads: a new purge_interval */
 
-/* Sleep purge_interval seconds, or less when told to stop: 1 when stopping. */
+/*
+ * Sleep purge_interval seconds, or less when told to stop: 1 when stopping.
+ * A reload starts the sleep again with the new interval; an interval of 0
+ * (set by a reload) sleeps until the next reload or the stop.
+ */
 static int milter_purge_wait(void)
 {
-    struct timespec deadline;
-
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += cfg.purge_interval;
     pthread_mutex_lock(&purge_mutex);
-    while (!purge_stopping
-           && pthread_cond_timedwait(&purge_wake, &purge_mutex, &deadline) != ETIMEDOUT)
-        ;
+    for (;;) {
+        unsigned reloads = purge_reloads;
+        long interval = atomic_load(&rt_purge_interval);
+        struct timespec deadline;
+        int rc = 0;
+
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += interval;
+        while (!purge_stopping && purge_reloads == reloads && rc != ETIMEDOUT)
+            rc = interval > 0 ? pthread_cond_timedwait(&purge_wake, &purge_mutex, &deadline)
+                              : pthread_cond_wait(&purge_wake, &purge_mutex);
+        if (purge_stopping || rc == ETIMEDOUT)
+            break;
+    }
     int stopping = purge_stopping;
     pthread_mutex_unlock(&purge_mutex);
     return stopping;
@@ -673,11 +722,160 @@ static void milter_purge_stop(pthread_t thread)
     pthread_join(thread, NULL);
 }
 
+/* ---- reloading the configuration (SIGUSR1) ----------------------------------------- */
+
+static const char *reload_path;         /* the configuration file, as config_load() found it */
+static long reload_defaults[3];         /* the defaults of the reloadable settings */
+static atomic_int reload_stopping;
+
+/*
+ * Read the run-time settings again: max_message_size, message_ttl and
+ * purge_interval; one missing from the file gets its default. Other lines
+ * are not looked at (they take effect at the next start). Only this thread
+ * writes those three fields of cfg after startup, and nobody else reads them
+ * then: messages and the purge thread read the atomic copies. On any error
+ * the old values stay.
+ */
+static void milter_reload(void)
+{
+    static const char *const names[3] = { "max_message_size", "message_ttl", "purge_interval" };
+    long *const fields[3] = { &cfg.max_message_size, &cfg.message_ttl, &cfg.purge_interval };
+    long old[3];
+    char line[2048], why[512];
+    int lineno = 0, rc = 0;
+
+    FILE *fp = fopen(reload_path, "r");
+    if (fp == NULL) {
+        log_warn("reload: %s: %s (settings unchanged)", reload_path, strerror(errno));
+        return;
+    }
+    for (int i = 0; i < 3; i++) {
+        old[i] = *fields[i];
+        *fields[i] = reload_defaults[i];
+    }
+    while (rc == 0 && fgets(line, sizeof(line), fp) != NULL) {
+        const char *p = line;
+        lineno++;
+        while (isspace((unsigned char)*p))
+            p++;
+        size_t len = strcspn(p, " \t=");
+        for (int i = 0; i < 3; i++)
+            if (strlen(names[i]) == len && strncmp(p, names[i], len) == 0
+                && config_parse_line(line, why, sizeof(why)) != 0) {
+                log_warn("reload: %s:%d: %s (settings unchanged)", reload_path, lineno, why);
+                rc = -1;
+            }
+    }
+    if (rc == 0 && ferror(fp)) {
+        log_warn("reload: %s: read error (settings unchanged)", reload_path);
+        rc = -1;
+    }
+    fclose(fp);
+    if (rc != 0) {
+        for (int i = 0; i < 3; i++)
+            *fields[i] = old[i];
+        return;
+    }
+    atomic_store(&rt_max_message_size, cfg.max_message_size);
+    atomic_store(&rt_message_ttl, cfg.message_ttl);
+    atomic_store(&rt_purge_interval, cfg.purge_interval);
+    pthread_mutex_lock(&purge_mutex);
+    purge_reloads++;
+    pthread_cond_broadcast(&purge_wake);
+    pthread_mutex_unlock(&purge_mutex);
+    log_info("reload: %s: max message %ld bytes, message_ttl %ld s, purge every %ld s%s",
+             reload_path, cfg.max_message_size, cfg.message_ttl, cfg.purge_interval,
+             cfg.purge_interval > 0 && old[2] == 0 && !purge_running
+             ? " (the purge was off at start: restart the milter to turn it on)" : "");
+}
+
+/* Wait for SIGUSR1 (blocked in every thread since the start of main) and reload. */
+static void *milter_reloader(void *arg)
+{
+    sigset_t set;
+    int sig;
+
+    (void)arg;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    for (;;) {
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (atomic_load(&reload_stopping))
+            return NULL;
+        milter_reload();
+    }
+}
+
+/* Started like the purge thread, with libmilter's signals blocked. 0, or -1 (logged). */
+static int milter_reload_start(pthread_t *thread)
+{
+    sigset_t block, old;
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int rc = pthread_create(thread, NULL, milter_reloader, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        log_warn("reload: cannot start its thread (SIGUSR1 will be ignored): %s", strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+static void milter_reload_stop(pthread_t thread)
+{
+    atomic_store(&reload_stopping, 1);
+    pthread_kill(thread, SIGUSR1);
+    pthread_join(thread, NULL);
+}
+
+/* ---- privileges ---------------------------------------------------------------------- */
+
+/*
+ * As root with -u USER: become USER (its groups, its gid, its uid), and make
+ * sure there is no way back. As root without -u: a warning only (tools/stack
+ * runs it so, and under systemd User= makes it unprivileged before it starts).
+ * Not root: -u may only name the user it already is.
+ */
+static void milter_drop_privileges(const char *user)
+{
+    errno = 0;
+    struct passwd *pw = user != NULL ? getpwnam(user) : NULL;
+    if (user != NULL && pw == NULL)
+        log_fatal("-u %s: %s", user, errno != 0 ? strerror(errno) : "no such user");
+    if (geteuid() != 0) {
+        if (pw != NULL && pw->pw_uid != geteuid())
+            log_fatal("-u %s: only root can change to another user", user);
+        return;
+    }
+    if (pw == NULL) {
+        log_warn("running as root: give -u USER (or systemd User=) to run unprivileged");
+        return;
+    }
+    uid_t uid = pw->pw_uid;
+    gid_t gid = pw->pw_gid;
+    if (uid == 0)
+        log_fatal("-u %s: that is root", user);
+    if (initgroups(user, gid) != 0)
+        log_fatal("-u %s: initgroups: %s", user, strerror(errno));
+    if (setgid(gid) != 0)
+        log_fatal("-u %s: setgid %ld: %s", user, (long)gid, strerror(errno));
+    if (setuid(uid) != 0)
+        log_fatal("-u %s: setuid %ld: %s", user, (long)uid, strerror(errno));
+    if (setuid(0) == 0 || geteuid() == 0 || getegid() == 0)
+        log_fatal("-u %s: privileges not dropped: root is still reachable", user);
+    log_info("running as %s (uid %ld, gid %ld)", user, (long)uid, (long)gid);
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: %s [-f] [-c config_file]\n", MILTER_NAME);
+    fprintf(stderr, "usage: %s [-f] [-c config_file] [-u user]\n", MILTER_NAME);
     exit(EX_USAGE_CODE);
 }
 
@@ -696,17 +894,21 @@ static const char *milter_socket_path(const char *spec)
 int main(int argc, char **argv)
 {
     const char *config_path = NULL;
+    const char *user = NULL;
     int foreground = 0;
     int ch;
     char err[512];
 
-    while ((ch = getopt(argc, argv, "c:fh")) != -1) {
+    while ((ch = getopt(argc, argv, "c:fhu:")) != -1) {
         switch (ch) {
         case 'c':
             config_path = optarg;
             break;
         case 'f':
             foreground = 1;
+            break;
+        case 'u':
+            user = optarg;
             break;
         default:
             usage();
@@ -715,9 +917,32 @@ int main(int argc, char **argv)
     if (optind != argc)
         usage();
 
+    /*
+     * SIGUSR1 (reload) is taken by a thread of our own with sigwait(): block
+     * it before any thread exists, so that every thread inherits the mask.
+     */
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+
     log_open(MILTER_NAME, !foreground);
+    config_reset();
+    reload_defaults[0] = cfg.max_message_size;
+    reload_defaults[1] = cfg.message_ttl;
+    reload_defaults[2] = cfg.purge_interval;
     if (config_load(config_path, err, sizeof(err)) != 0)
         log_fatal("configuration: %s", err);
+    reload_path = config_path;          /* as config_load() finds the file */
+    if (reload_path == NULL)
+        reload_path = getenv("TEMPMAIL_CONF");
+    if (reload_path == NULL || *reload_path == '\0')
+        reload_path = CONFIG_DEFAULT_PATH;
+    atomic_store(&rt_max_message_size, cfg.max_message_size);
+    atomic_store(&rt_message_ttl, cfg.message_ttl);
+    atomic_store(&rt_purge_interval, cfg.purge_interval);
+    /* Before any database connection, thread or socket exists. */
+    milter_drop_privileges(user);
     if (sodium_init() < 0)
         log_fatal("libsodium: initialisation failed");
     mime_init();
@@ -750,13 +975,17 @@ int main(int argc, char **argv)
     if (path != NULL && stat(path, &made) != 0)
         path = NULL;
 
-    pthread_t purger;
+    pthread_t purger, reloader;
     int purging = cfg.purge_interval > 0 && milter_purge_start(&purger) == 0;
+    purge_running = purging;
 
     log_info("listening on %s (pool of %ld database connections, max message %ld bytes,"
              " purge every %ld s)", cfg.milter_socket, cfg.db_pool_size,
              cfg.max_message_size, cfg.purge_interval);
+    int reloading = milter_reload_start(&reloader) == 0;
     int rc = smfi_main();
+    if (reloading)
+        milter_reload_stop(reloader);
     if (purging)
         milter_purge_stop(purger);
     dbpool_shutdown();
