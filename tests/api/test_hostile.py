@@ -221,9 +221,12 @@ def assert_lighttpd_refused(a_status, what):
 def server_may_refuse(v, in_path):
     """lighttpd refuses control bytes in the URL even percent-encoded (400, its page); with
     an encoded slash or dot segment in a path, the web server in front (lighttpd, or the
-    Apache configs of the stack) may answer 404 with its own page."""
+    Apache configs of the stack) may answer 404 with its own page; and Apache with mod_fcgid
+    maps the path onto file names, so a segment longer than a file name (255 bytes) gets its
+    own 403 page."""
     return (any(ord(c) < 0x20 or ord(c) == 0x7f for c in v)
-            or (in_path and any(c in v for c in "/\\%")))
+            or (in_path and any(c in v for c in "/\\%"))
+            or (in_path and len(pct(v)) > 255))
 
 
 def assert_url_refused(a, what, value, in_path=False):
