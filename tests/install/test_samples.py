@@ -4,6 +4,7 @@ of etc/postfix/main.cf.tempmail. (lighttpd and both Apache samples are served by
 and pass tests/api: make integration and make test-apache.)"""
 import pathlib
 import shutil
+import subprocess
 
 import pytest
 
@@ -97,3 +98,28 @@ def test_stack_postfix_runs_the_sample_lines(stack):
     query = [l for l in (TOP / "etc/postfix/tempmail-domains.cf").read_text().splitlines()
              if l.startswith("query")][0]
     assert query in mapfile.splitlines()
+
+
+def test_sendmail_fragment_expands_into_a_working_config(tmp_path):
+    """etc/sendmail/tempmail.mc, put into a sendmail.mc as INSTALL says, goes through
+    Sendmail's own m4 macros (sendmail-cf) into a sendmail.cf that declares the milter with
+    tempfail on failure and reads the mailertable. No Sendmail runs here: Postfix is the MTA
+    of the stack."""
+    cf = pathlib.Path("/usr/share/sendmail/cf/m4/cf.m4")
+    assert cf.exists(), "sendmail-cf is missing: run tools/install-deps"
+    mc = tmp_path / "sendmail.mc"
+    mc.write_text("include(`/usr/share/sendmail/cf/m4/cf.m4')dnl\n"
+                  "VERSIONID(`tempmail test')dnl\nOSTYPE(`linux')dnl\n"
+                  + (TOP / "etc/sendmail/tempmail.mc").read_text()
+                  + "MAILER(`local')dnl\nMAILER(`smtp')dnl\n")
+    done = subprocess.run(["m4", str(mc)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "ERROR" not in done.stderr, done.stderr
+    lines = done.stdout.splitlines()
+    assert "Xtempmail, S=unix:/run/tempmail/milter.sock, F=T, T=C:30s;S:2m;R:2m;E:5m" in lines
+    assert any(l.startswith("O InputMailFilters=") and "tempmail" in l for l in lines)
+    assert "Kmailertable hash -o /etc/mail/mailertable.db" in lines
+    # The mailertable sample: each line a domain and a mailer:host, here the error mailer.
+    for line in (TOP / "etc/sendmail/mailertable").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            domain, target = line.split(None, 1)
+            assert target.startswith(("error:", "local:", "smtp:", "esmtp:")), line
