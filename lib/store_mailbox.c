@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_rows.h"
 
 static void store_mailbox_from_row(const DB_RESULT *res, size_t row, STORE_MAILBOX *box)
 {
@@ -131,8 +132,7 @@ int store_messages_of_mailbox(DB *db, unsigned long long mailbox_id, const char 
 {
     DB_RESULT *res;
     int rc = db_query(db, &res,
-                      "SELECT m.id, m.uuid, b.address, m.envelope_from, m.header_from, m.subject,"
-                      " m.message_id, m.body_text, m.body_html, m.received_at"
+                      "SELECT " STORE_MESSAGE_COLUMNS
                       " FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id"
                       " WHERE m.mailbox_id = ? AND m.expires_at > UTC_TIMESTAMP(3)"
                       " AND (? IS NULL OR m.received_at > ?)"
@@ -142,7 +142,16 @@ int store_messages_of_mailbox(DB *db, unsigned long long mailbox_id, const char 
     *count = 0;
     if (rc != 0)
         return rc;
+    store_messages_from_result(res, messages, count);
+    db_result_free(res);
+    return 0;
+}
+
+void store_messages_from_result(const DB_RESULT *res, STORE_MESSAGE **messages, size_t *count)
+{
     size_t n = db_rows(res);
+
+    *messages = NULL;
     if (n > 0 && (*messages = calloc(n, sizeof(**messages))) == NULL)
         log_fatal("out of memory");
     for (size_t i = 0; i < n; i++) {
@@ -159,8 +168,6 @@ int store_messages_of_mailbox(DB *db, unsigned long long mailbox_id, const char 
         snprintf(m->received_at, sizeof(m->received_at), "%s", db_get(res, i, 9));
     }
     *count = n;
-    db_result_free(res);
-    return 0;
 }
 
 void store_messages_free(STORE_MESSAGE *messages, size_t count)

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_rows.h"
 
 #define STORE_SEARCH_MIN_TOKEN  3
 
@@ -85,8 +86,7 @@ int store_messages_search(DB *db, unsigned long long account_id, const char *add
     if (store_search_terms(query, terms, sizeof(terms)) != 0)
         return STORE_NOTFOUND;
     int rc = db_query(db, &res,
-                      "SELECT m.id, m.uuid, b.address, m.envelope_from, m.header_from, m.subject,"
-                      " m.message_id, m.body_text, m.body_html, m.received_at"
+                      "SELECT " STORE_MESSAGE_COLUMNS
                       " FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id"
                       " WHERE b.account_id = ? AND (? IS NULL OR b.address = ?)"
                       " AND (b.expires_at IS NULL OR b.expires_at > UTC_TIMESTAMP(3))"
@@ -98,24 +98,7 @@ int store_messages_search(DB *db, unsigned long long account_id, const char *add
                       (long long)(page - 1) * per_page);
     if (rc != 0)
         return rc;
-    size_t n = db_rows(res);
-    if (n > 0 && (*messages = calloc(n, sizeof(**messages))) == NULL)
-        log_fatal("out of memory");
-    for (size_t i = 0; i < n; i++) {
-        STORE_MESSAGE *m = &(*messages)[i];
-        m->id = (unsigned long long)db_get_ll(res, i, 0);
-        snprintf(m->uuid, sizeof(m->uuid), "%s", db_get(res, i, 1));
-        if ((m->recipient = strdup(db_get(res, i, 2))) == NULL
-            || (m->envelope_from = strdup(db_get(res, i, 3))) == NULL
-            || (m->header_from = strdup(db_get(res, i, 4))) == NULL
-            || (m->subject = strdup(db_get(res, i, 5))) == NULL
-            || (m->message_id = strdup(db_get(res, i, 6))) == NULL
-            || (m->body_text = strdup(db_get(res, i, 7))) == NULL
-            || (m->body_html = strdup(db_get(res, i, 8))) == NULL)
-            log_fatal("out of memory");
-        snprintf(m->received_at, sizeof(m->received_at), "%s", db_get(res, i, 9));
-    }
-    *count = n;
+    store_messages_from_result(res, messages, count);
     db_result_free(res);
     return 0;
 }
