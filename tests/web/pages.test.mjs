@@ -286,6 +286,8 @@ test("a new person signs up, makes an address, and reads mail that arrives by it
   await row.getByRole("button", { name: "Delete " + address }).click();
   await row.getByRole("button", { name: "Delete " + address }).click();
   await page.locator("#message", { hasText: "was deleted" }).waitFor();
+  // The list is drawn again after the message shows: wait for the row to go, then check.
+  await page.locator("#list tr", { hasText: address }).waitFor({ state: "detached", timeout: 10000 });
   assert.equal(await page.locator("#list tr", { hasText: address }).count(), 0);
 
   // The other pages of a logged-in person.
