@@ -691,11 +691,11 @@ static void *milter_purger(void *arg)
 }
 
 /*
- * Start the purge thread with libmilter's signals blocked: libmilter blocks
+ * Start a thread of ours with libmilter's signals blocked: libmilter blocks
  * them only in the threads it makes, and a SIGTERM delivered to ours would
- * kill the process instead of stopping it cleanly. 0, or -1 (logged).
+ * kill the process instead of stopping it cleanly. 0, or the pthread error.
  */
-static int milter_purge_start(pthread_t *thread)
+static int milter_thread_start(pthread_t *thread, void *(*run)(void *))
 {
     sigset_t block, old;
 
@@ -704,8 +704,15 @@ static int milter_purge_start(pthread_t *thread)
     sigaddset(&block, SIGHUP);
     sigaddset(&block, SIGINT);
     pthread_sigmask(SIG_BLOCK, &block, &old);
-    int rc = pthread_create(thread, NULL, milter_purger, NULL);
+    int rc = pthread_create(thread, NULL, run, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+/* 0, or -1 (logged). */
+static int milter_purge_start(pthread_t *thread)
+{
+    int rc = milter_thread_start(thread, milter_purger);
     if (rc != 0) {
         log_warn("purge: cannot start its thread: %s", strerror(rc));
         return -1;
@@ -810,15 +817,7 @@ static void *milter_reloader(void *arg)
 /* Started like the purge thread, with libmilter's signals blocked. 0, or -1 (logged). */
 static int milter_reload_start(pthread_t *thread)
 {
-    sigset_t block, old;
-
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGHUP);
-    sigaddset(&block, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    int rc = pthread_create(thread, NULL, milter_reloader, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = milter_thread_start(thread, milter_reloader);
     if (rc != 0) {
         log_warn("reload: cannot start its thread (SIGUSR1 will be ignored): %s", strerror(rc));
         return -1;
