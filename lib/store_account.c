@@ -9,13 +9,14 @@
 #include <string.h>
 
 #include "store.h"
+#include "store_rows.h"
 
 /*
  * The rule for last_used: it is written when the key was last noted more than
  * STORE_KEY_USE_EVERY_US microseconds (5 ms) ago, so it is never more than 5 ms behind
  * the truth, and a key used a thousand times a second costs at most 200 writes a second
- * on its row (about; requests that read the same old time all write) instead of one a request. That write was a quarter of the database's time
- * for an inbox read under load (make bench, issue 9): every request of one key queues for
+ * on its row (about: requests that read the same old time all write) instead of one a
+ * request. That write was a quarter of the database's time for an inbox read under load (make bench, issue 9): every request of one key queues for
  * the same row. The SELECT tells whether it is due, so the rule costs no round trip.
  */
 #define STORE_KEY_USE_EVERY_US  "5000"
@@ -24,7 +25,7 @@ int store_key_authenticate(DB *db, const char *key_hash, STORE_PRINCIPAL *who)
 {
     DB_RESULT *res;
     int rc = db_query(db, &res,
-                      "SELECT a.id, k.id, a.tier, a.is_admin, a.balance,"
+                      "SELECT " STORE_PRINCIPAL_COLUMNS ", k.id,"
                       " k.last_used_at IS NULL OR k.last_used_at"
                       "  < UTC_TIMESTAMP(3) - INTERVAL " STORE_KEY_USE_EVERY_US " MICROSECOND"
                       " FROM api_keys k JOIN accounts a ON a.id = k.account_id"
@@ -36,12 +37,8 @@ int store_key_authenticate(DB *db, const char *key_hash, STORE_PRINCIPAL *who)
         db_result_free(res);
         return STORE_NOTFOUND;
     }
-    memset(who, 0, sizeof(*who));
-    who->account_id = (unsigned long long)db_get_ll(res, 0, 0);
-    who->key_id = (unsigned long long)db_get_ll(res, 0, 1);
-    snprintf(who->tier, sizeof(who->tier), "%s", db_get(res, 0, 2));
-    who->is_admin = (int)db_get_ll(res, 0, 3);
-    snprintf(who->balance, sizeof(who->balance), "%s", db_get(res, 0, 4));
+    store_principal_from_row(res, who);
+    who->key_id = (unsigned long long)db_get_ll(res, 0, 4);
     int note_use = db_get_ll(res, 0, 5) != 0;
     db_result_free(res);
     /* The admin listing shows last_used; a failure to note it must not refuse the caller. */
@@ -116,4 +113,13 @@ int store_account_topup(DB *db, const char *email, const char *amount, char *bal
     snprintf(balance, len, "%s", db_rows(res) ? db_get(res, 0, 0) : "");
     db_result_free(res);
     return db_commit(db);
+}
+
+void store_principal_from_row(const DB_RESULT *res, STORE_PRINCIPAL *who)
+{
+    memset(who, 0, sizeof(*who));
+    who->account_id = (unsigned long long)db_get_ll(res, 0, 0);
+    snprintf(who->tier, sizeof(who->tier), "%s", db_get(res, 0, 1));
+    who->is_admin = (int)db_get_ll(res, 0, 2);
+    snprintf(who->balance, sizeof(who->balance), "%s", db_get(res, 0, 3));
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "store_rows.h"
 
 int store_account_credentials(DB *db, const char *email, unsigned long long *account_id,
                               char *password_hash, size_t hash_len, int *disabled)
@@ -46,7 +47,7 @@ int store_session_authenticate(DB *db, const char *token_hash, STORE_PRINCIPAL *
 {
     DB_RESULT *res;
     int rc = db_query(db, &res,
-                      "SELECT a.id, a.tier, a.is_admin, a.balance, s.csrf_token"
+                      "SELECT " STORE_PRINCIPAL_COLUMNS ", s.csrf_token"
                       " FROM web_sessions s JOIN accounts a ON a.id = s.account_id"
                       " WHERE s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP(3) AND a.disabled = 0",
                       "s", token_hash);
@@ -56,11 +57,7 @@ int store_session_authenticate(DB *db, const char *token_hash, STORE_PRINCIPAL *
         db_result_free(res);
         return STORE_NOTFOUND;
     }
-    memset(who, 0, sizeof(*who));
-    who->account_id = (unsigned long long)db_get_ll(res, 0, 0);
-    snprintf(who->tier, sizeof(who->tier), "%s", db_get(res, 0, 1));
-    who->is_admin = (int)db_get_ll(res, 0, 2);
-    snprintf(who->balance, sizeof(who->balance), "%s", db_get(res, 0, 3));
+    store_principal_from_row(res, who);
     snprintf(csrf_token, csrf_len, "%s", db_get(res, 0, 4));
     db_result_free(res);
     return 0;
