@@ -21,10 +21,22 @@
  *	any other domain
  *		left alone.
  *
- *	A message with nothing captured is accepted at its first header and
- *	never buffered. The raw source is rebuilt byte for byte from the
- *	milter header callbacks (the MTA is asked for leading spaces of header
+ *	A message with nothing captured is accepted at DATA and never
+ *	buffered. The raw source is rebuilt byte for byte from the milter
+ *	header callbacks (the MTA is asked for leading spaces of header
  *	values, SMFIP_HDR_LEADSPC) and the body chunks.
+ *
+ *	Round trips are what a milter costs its MTA: with Debian's libmilter
+ *	(built with the workers pool) every step the MTA waits on sends the
+ *	session back through the pool's poll thread and wakes a worker again.
+ *	So the steps the milter has nothing to say about are not asked for
+ *	(SMFIP_NOCONNECT, SMFIP_NOHELO) and the header, end-of-header and body
+ *	steps get no reply (SMFIP_NR_HDR, SMFIP_NR_EOH, SMFIP_NR_BODY): the MTA
+ *	streams them and one worker reads them in a row. A failure there (the
+ *	size limit, memory, temporary file space) is remembered and answered
+ *	at end of message, the first point where the SMTP client can hear it
+ *	anyway. MAIL, RCPT and DATA keep their replies: RCPT answers 550 for an
+ *	unknown mailbox and DATA accepts mail that has nothing of ours.
  *
  *	A thread of its own deletes expired messages every purge_interval
  *	seconds, under a database lock so that one milter of a cluster purges
@@ -159,11 +171,13 @@ struct milter_msg {
     size_t cap_rcpts;
     size_t n_other;             /* recipients left alone: they keep the message alive */
     MSGBUF *raw;                /* created at the first header of a captured message */
+    int failed;                 /* a msgbuf_append() error, answered at end of message */
 };
 
 /* Per SMTP connection (cctx): lives from negotiation or connect until close. */
 struct milter_conn {
     int leadspc;                /* header values arrive with their leading space */
+    unsigned long noreply;      /* the SMFIP_NR_* steps negotiated */
     struct milter_msg msg;
 };
 
@@ -271,6 +285,18 @@ static int milter_append_crlf(MSGBUF *raw, const char *value)
     return msgbuf_append(raw, run, strlen(run));
 }
 
+/* Append one header line as it was sent: "Name:" value CRLF. */
+static int milter_append_header(MSGBUF *raw, int leadspc, const char *name, const char *value)
+{
+    int rc;
+
+    if ((rc = msgbuf_append(raw, name, strlen(name))) != 0
+        || (rc = msgbuf_append(raw, leadspc ? ":" : ": ", leadspc ? 1 : 2)) != 0
+        || (rc = milter_append_crlf(raw, value)) != 0)
+        return rc;
+    return msgbuf_append(raw, "\r\n", 2);
+}
+
 /* The verdict on a failed append: 552 past the size limit, else 451. */
 static sfsistat milter_append_failed(SMFICTX *ctx, int rc)
 {
@@ -315,11 +341,18 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         return SMFIS_REJECT;
     }
     *pf0 = SMFIF_DELRCPT;
-    /* Leading spaces give the header byte-exact; unknown commands are of no interest. */
-    *pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN);
+    /*
+     * Leading spaces give the header byte-exact; unknown commands, connect and
+     * HELO are of no interest; headers and body stream without replies (see
+     * DESCRIPTION). libmilter offers the no-reply bits even to an MTA that
+     * lacks them, and then answers in our place.
+     */
+    *pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN | SMFIP_NOCONNECT | SMFIP_NOHELO
+                 | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
     *pf2 = 0;
     *pf3 = 0;
     conn->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+    conn->noreply = *pf1 & (SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
     return SMFIS_CONTINUE;
 }
 
@@ -331,13 +364,6 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
         log_warn("connect: out of memory");
         return milter_tempfail(ctx);
     }
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat mlfi_helo(SMFICTX *ctx, char *helohost)
-{
-    (void)ctx;
-    (void)helohost;
     return SMFIS_CONTINUE;
 }
 
@@ -438,9 +464,36 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 
 static sfsistat mlfi_data(SMFICTX *ctx)
 {
-    /* Registered only so the DATA macros get an answer at once (NOTES-infra trap 2). */
-    (void)ctx;
-    return SMFIS_CONTINUE;
+    /*
+     * Registered so the DATA macros get an answer at once (NOTES-infra trap 2),
+     * and the point where mail with nothing of ours leaves the milter.
+     */
+    struct milter_conn *conn = milter_conn_get(ctx);
+    if (conn == NULL)
+        return milter_tempfail(ctx);
+    return conn->msg.n_rcpts == 0 ? SMFIS_ACCEPT : SMFIS_CONTINUE;
+}
+
+/*
+ * The answer to a header, end-of-header or body step (step is its SMFIP_NR_*
+ * bit) after an append that returned rc: nothing when the step was negotiated
+ * without reply, a failure being kept for end of message; else the verdict now.
+ */
+static sfsistat milter_streamed(SMFICTX *ctx, struct milter_conn *conn, unsigned long step,
+                                int rc)
+{
+    if (conn->noreply & step) {
+        if (rc != 0 && conn->msg.failed == 0)
+            conn->msg.failed = rc;
+        return SMFIS_NOREPLY;
+    }
+    return rc == 0 ? SMFIS_CONTINUE : milter_append_failed(ctx, rc);
+}
+
+/* Whether the message is being kept: captured for someone, and nothing failed yet. */
+static int milter_keeping(const struct milter_msg *msg)
+{
+    return msg->n_rcpts > 0 && msg->failed == 0;
 }
 
 static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
@@ -449,19 +502,12 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
     if (conn == NULL)
         return milter_tempfail(ctx);
     struct milter_msg *msg = &conn->msg;
-    if (msg->n_rcpts == 0)
-        return SMFIS_ACCEPT;            /* nothing of ours: no need to see the rest */
+    if (!milter_keeping(msg))
+        return milter_streamed(ctx, conn, SMFIP_NR_HDR, 0);
 
     MSGBUF *raw = milter_raw(msg);
-    if (raw == NULL)
-        return milter_append_failed(ctx, MSGBUF_NOMEM);
-    int rc;
-    if ((rc = msgbuf_append(raw, name, strlen(name))) != 0
-        || (rc = msgbuf_append(raw, conn->leadspc ? ":" : ": ", conn->leadspc ? 1 : 2)) != 0
-        || (rc = milter_append_crlf(raw, value)) != 0
-        || (rc = msgbuf_append(raw, "\r\n", 2)) != 0)
-        return milter_append_failed(ctx, rc);
-    return SMFIS_CONTINUE;
+    int rc = raw == NULL ? MSGBUF_NOMEM : milter_append_header(raw, conn->leadspc, name, value);
+    return milter_streamed(ctx, conn, SMFIP_NR_HDR, rc);
 }
 
 static sfsistat mlfi_eoh(SMFICTX *ctx)
@@ -469,14 +515,12 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
     struct milter_conn *conn = milter_conn_get(ctx);
     if (conn == NULL)
         return milter_tempfail(ctx);
-    if (conn->msg.n_rcpts == 0)
-        return SMFIS_ACCEPT;
+    if (!milter_keeping(&conn->msg))
+        return milter_streamed(ctx, conn, SMFIP_NR_EOH, 0);
 
     MSGBUF *raw = milter_raw(&conn->msg);
-    if (raw == NULL)
-        return milter_append_failed(ctx, MSGBUF_NOMEM);
-    int rc = msgbuf_append(raw, "\r\n", 2);
-    return rc == 0 ? SMFIS_CONTINUE : milter_append_failed(ctx, rc);
+    int rc = raw == NULL ? MSGBUF_NOMEM : msgbuf_append(raw, "\r\n", 2);
+    return milter_streamed(ctx, conn, SMFIP_NR_EOH, rc);
 }
 
 static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
@@ -484,14 +528,12 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
     struct milter_conn *conn = milter_conn_get(ctx);
     if (conn == NULL)
         return milter_tempfail(ctx);
-    if (conn->msg.n_rcpts == 0)
-        return SMFIS_ACCEPT;
+    if (!milter_keeping(&conn->msg))
+        return milter_streamed(ctx, conn, SMFIP_NR_BODY, 0);
 
     MSGBUF *raw = milter_raw(&conn->msg);
-    if (raw == NULL)
-        return milter_append_failed(ctx, MSGBUF_NOMEM);
-    int rc = msgbuf_append(raw, chunk, len);
-    return rc == 0 ? SMFIS_CONTINUE : milter_append_failed(ctx, rc);
+    int rc = raw == NULL ? MSGBUF_NOMEM : msgbuf_append(raw, chunk, len);
+    return milter_streamed(ctx, conn, SMFIP_NR_BODY, rc);
 }
 
 /* Parse and store for every captured mailbox: 0, or -1 after logging (tempfail). */
@@ -561,6 +603,11 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
     struct milter_msg *msg = &conn->msg;
     if (msg->n_rcpts == 0)
         return SMFIS_CONTINUE;
+    if (msg->failed != 0) {             /* kept from a header or body step without reply */
+        sfsistat verdict = milter_append_failed(ctx, msg->failed);
+        milter_msg_reset(msg);
+        return verdict;
+    }
 
     if (milter_store(ctx, msg) != 0) {
         milter_msg_reset(msg);
@@ -604,7 +651,7 @@ static struct smfiDesc milter_desc = {
     .xxfi_version = SMFI_VERSION,
     .xxfi_flags = SMFIF_DELRCPT,
     .xxfi_connect = mlfi_connect,
-    .xxfi_helo = mlfi_helo,
+    .xxfi_helo = NULL,
     .xxfi_envfrom = mlfi_envfrom,
     .xxfi_envrcpt = mlfi_envrcpt,
     .xxfi_header = mlfi_header,
