@@ -179,6 +179,15 @@ typedef struct store_message {
 /* Live messages of one mailbox, newest first; since (SQL text, or NULL): only newer. */
 extern int store_messages_of_mailbox(DB *db, unsigned long long mailbox_id, const char *since,
                                      STORE_MESSAGE **messages, size_t *count);
+/*
+ * Up to limit live messages of one mailbox with an id above after_id, oldest (lowest id)
+ * first: the inbox event stream's read (evstream.h). Ids of one mailbox grow in the order
+ * their deliveries commit (store_message_deliver locks the mailbox rows first).
+ */
+extern int store_messages_after(DB *db, unsigned long long mailbox_id, unsigned long long after_id,
+                                long limit, STORE_MESSAGE **messages, size_t *count);
+/* The highest message id a mailbox ever got that is still stored; 0 when none. */
+extern int store_messages_last_id(DB *db, unsigned long long mailbox_id, unsigned long long *id);
 extern void store_messages_free(STORE_MESSAGE *messages, size_t count);
 /*
  * One page of the account's live messages matching query (words of sender, subject or body;

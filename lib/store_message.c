@@ -249,6 +249,32 @@ static int store_message_copy(DB *db, unsigned long long from_id, unsigned long 
     return copied == (long long)n_attachments ? 0 : DB_EFAIL;
 }
 
+/*
+ * Lock the mailbox rows, lowest id first (two deliveries never wait on each other in a
+ * circle), before any message row is made: deliveries to one mailbox then take their
+ * message ids in the order they commit, so a reader that has seen id N (the inbox event
+ * stream, evstream.h) can never miss a message with a lower id committed later.
+ */
+static int store_lock_mailboxes(DB *db, const unsigned long long *mailbox_ids, size_t n)
+{
+    unsigned long long done = 0;
+
+    for (size_t k = 0; k < n; k++) {
+        unsigned long long next = 0;
+        for (size_t i = 0; i < n; i++)
+            if (mailbox_ids[i] > done && (next == 0 || mailbox_ids[i] < next))
+                next = mailbox_ids[i];
+        if (next == 0)
+            break;
+        DB_RESULT *res;
+        if (db_query(db, &res, "SELECT id FROM mailboxes WHERE id = ? FOR UPDATE", "u", next) != 0)
+            return DB_EFAIL;
+        db_result_free(res);
+        done = next;
+    }
+    return 0;
+}
+
 int store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t n,
                           const char *envelope_from, const MIME_MESSAGE *msg,
                           const char *raw, int raw_fd, size_t raw_len, long ttl)
@@ -278,6 +304,10 @@ int store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t 
         goto out;
     if (db_begin(db) != 0)
         goto out;
+    if (store_lock_mailboxes(db, mailbox_ids, n) != 0) {
+        db_rollback(db);
+        goto out;
+    }
 
     static const char insert[] =
         "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
