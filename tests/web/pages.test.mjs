@@ -430,3 +430,41 @@ test("an administrator tops up a balance and manages keys with the master key", 
   assertNoConsoleErrors(page);
   await page.context().close();
 });
+
+test("the inbox gets new mail pushed on its event stream and never polls the list", async () => {
+  const page = await newPage();
+  await register(page);
+  const key = (await page.locator("#api-key").textContent()).trim();
+  const made = await fetch(BASE + "/api/mail/generate", {
+    method: "POST", headers: { "X-API-Key": key, "Content-Type": "application/json" }, body: "{}" });
+  assert.equal(made.status, 201);
+  const address = (await made.json()).email;
+
+  // Every request the page makes, by path.
+  const listPath = "/api/mail/inbox/" + encodeURIComponent(address);
+  const requests = [];
+  page.on("request", (r) => requests.push(new URL(r.url()).pathname));
+  const listReads = () => requests.filter((p) => p === listPath || p === "/api/mail/inbox/" + address).length;
+  const streamOpens = () => requests.filter((p) => p.endsWith("/events")).length;
+
+  await page.goto("/inbox.html?address=" + encodeURIComponent(address));
+  await page.locator("#empty").waitFor();
+  await page.locator("#poll-status", { hasText: "Live" }).waitFor({ timeout: 15000 });
+  assert.equal(listReads(), 1, "the list is read once when the page opens");
+  assert.ok(streamOpens() >= 1, "the page opened the event stream");
+
+  // Two messages, a few seconds apart: each appears, marked new, with no further list read.
+  for (const n of [1, 2]) {
+    const marker = tag();
+    await sendMail("sender@example.com", address, multipart(address, `Pushed ${n} ${marker}`, "text " + marker, "<p>html</p>"));
+    const item = page.locator("#messages li.new", { hasText: `Pushed ${n} ${marker}` });
+    await item.waitFor({ timeout: 30000 });
+    if (n === 1) await page.waitForTimeout(4000);   // room for a poll, were there one
+  }
+  assert.equal(await page.locator("#messages li").count(), 2);
+  assert.equal(listReads(), 1, "the page polled the inbox list: " + JSON.stringify(requests));
+  assert.match(await page.title(), /new/);
+  await shot(page, "inbox-pushed");
+  assertNoConsoleErrors(page);
+  await page.context().close();
+});
