@@ -77,8 +77,8 @@
       }
       box.disabled = false;
     });
-    return h("div", {}, h("p", {}, box, " ", h("label", { for: id }, "Catch-all: accept mail for any address at this domain"),
-      h("br"), h("span", { class: "small muted" }, "Each new address is created on its first message, free of charge.")), said);
+    return h("div", {}, h("label", { class: "check" }, box, " Catch-all: accept mail for any address at this domain"),
+      h("p", { class: "small muted" }, "Each new address is created in your account on its first message, free of charge."), said);
   }
 
   async function load() {
