@@ -262,3 +262,16 @@ def test_other_requests_are_answered_while_streams_are_open(account, smtp_addr):
     finally:
         for s in streams:
             s.close()
+
+
+def test_a_quiet_stream_sends_keep_alive_comments(account):
+    """Without mail the stream still speaks (": ping", every 15 s), so that proxies and
+    browsers keep it open; read through the web server, so its buffering would show here."""
+    address = new_address(account)
+    s = open_stream(account, mail_path(address))
+    try:
+        s.wait_open()
+        line = s.resp.readline()
+        assert line.rstrip(b"\r\n") == b": ping", line
+    finally:
+        s.close()
