@@ -277,3 +277,70 @@ def test_a_quiet_stream_sends_keep_alive_comments(account):
         assert line.rstrip(b"\r\n") == b": ping", line
     finally:
         s.close()
+
+
+
+@pytest.fixture
+def own_mail_fcgi(tmp_path):
+    """own_mail_fcgi(settings) -> call(path, key): a mail.fcgi of its own (spawn-fcgi) with
+    extra tempmail.conf lines, and a function that sends it one GET over FastCGI (cgi-fcgi,
+    libfcgi-bin) and returns the process, its output on stdout."""
+    import os
+    import pathlib
+    import subprocess
+    import time
+    from conftest import ENV, TOP
+    servers = []
+
+    def start(settings):
+        conf = tmp_path / "tempmail.conf"
+        base = pathlib.Path(ENV.get("TEMPMAIL_CONF", str(TOP / "var" / "tempmail.conf"))).read_text()
+        conf.write_text(base + "\n" + settings + "\n")
+        sock = tmp_path / "mail.sock"
+        servers.append(subprocess.Popen(
+            ["spawn-fcgi", "-n", "-s", str(sock), "--", str(TOP / "cgi-bin" / "mail.fcgi")],
+            env=dict(os.environ, TEMPMAIL_CONF=str(conf)),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for _ in range(200):
+            if sock.exists():
+                break
+            time.sleep(0.05)
+
+        def call(path, key):
+            env = dict(os.environ, REQUEST_METHOD="GET", REMOTE_ADDR="127.0.0.1",
+                       REQUEST_URI=path, HTTP_X_API_KEY=key)
+            return subprocess.Popen(["cgi-fcgi", "-bind", "-connect", str(sock)], env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        return call
+
+    yield start
+    for server in servers:
+        server.terminate()
+        server.wait(10)
+
+
+def test_the_stream_ends_after_event_stream_seconds(own_mail_fcgi, account):
+    """The stream is bounded, so that no worker is held for ever (the client reconnects with
+    Last-Event-ID): with event_stream_seconds = 5 the response ends by itself."""
+    call = own_mail_fcgi("event_stream_seconds = 5")
+    out = call(mail_path(new_address(account)), account.key).communicate(timeout=60)[0].decode()
+    assert "Status: 200" in out and "Content-Type: text/event-stream" in out, out
+    assert "Cache-Control: no-cache" in out and "retry: 1000" in out and ": open" in out
+
+
+def test_streams_never_take_every_thread_of_a_process(own_mail_fcgi, account):
+    """With http_threads = 2 a process admits one stream: the next gets 503 with Retry-After,
+    and the ordinary routes are still answered by the other thread."""
+    call = own_mail_fcgi("http_threads = 2")
+    address = new_address(account)
+    first = call(mail_path(address), account.key)
+    try:
+        assert first.stdout.readline().startswith(b"Status: 200")
+        second = call(mail_path(address), account.key).communicate(timeout=60)[0].decode()
+        assert "Status: 503" in second and "Retry-After: 5" in second, second
+        assert '"status":503' in second.replace(" ", "")
+        inbox = call(f"/api/mail/inbox/{address}", account.key).communicate(timeout=60)[0].decode()
+        assert "Status: 200" in inbox and '"emails"' in inbox, inbox
+    finally:
+        first.kill()
+        first.wait(10)
