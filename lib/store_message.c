@@ -10,6 +10,8 @@
  *	int	store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t n,
  *			const char *envelope_from, const MIME_MESSAGE *msg,
  *			const char *raw, int raw_fd, size_t raw_len, long ttl);
+ *	int	store_message_deliver_catchall(DB *db, unsigned long long *mailbox_ids,
+ *			const char *const *create, size_t n, ...same as above...);
  * DESCRIPTION
  *	store_rcpt_check() answers, in one statement, the milter's question for
  *	each RCPT TO: is the domain one of ours (active), and is there a live
@@ -25,6 +27,17 @@
  *	row and attachments are sent once; the server copies them for every
  *	further mailbox.
  *
+ *	A domain whose owner turned catch_all on answers STORE_RCPT_CATCHALL
+ *	for an unknown local part that generate would take (address.h), and
+ *	store_message_deliver_catchall() then makes that mailbox inside the
+ *	delivery's transaction: a failed delivery leaves no empty mailbox
+ *	behind, and concurrent first deliveries end in one mailbox (the
+ *	domain row is locked while the mailbox is made).
+ *
+ *	Before any message row, the transaction locks the rows of its
+ *	mailboxes, so the message ids of one mailbox follow the order of the
+ *	commits: the inbox event stream (evstream.h) resumes by id.
+ *
  *	Text is clipped to what its column holds, at a UTF-8 character boundary:
  *	the server runs in strict mode and would otherwise refuse the whole
  *	message, and a sender's over-long Subject must not make mail undeliverable.
@@ -32,7 +45,9 @@
  *	'?' for the same reason.
  * DIAGNOSTICS
  *	store_rcpt_check() returns an enum store_rcpt, or DB_EFAIL.
- *	store_message_deliver() returns 0, or DB_EFAIL after a rollback.
+ *	store_message_deliver() returns 0, or DB_EFAIL after a rollback;
+ *	store_message_deliver_catchall() also STORE_NOTFOUND (a domain stopped
+ *	being catch-all), after a rollback.
  *--*/
 
 #include <stdio.h>
