@@ -17,7 +17,10 @@
  *		removed from the envelope, and the message is discarded when no
  *		recipient is left, or passed on untouched to the others.
  *	managed domain, no such live mailbox
- *		550 5.1.1.
+ *		550 5.1.1, unless the domain is a catch-all one (its owner
+ *		turned catch_all on) and generate would take the local part:
+ *		then it is captured, and its mailbox is made for the domain's
+ *		owner in the transaction that stores the message.
  *	any other domain
  *		left alone.
  *
@@ -161,6 +164,7 @@ static atomic_long rt_purge_interval;
 struct milter_rcpt {
     unsigned long long mailbox_id;
     char *rcpt;                 /* for smfi_delrcpt(), e.g. "<Box@Example.org>" */
+    char *create;               /* catch-all: the new address ("box@example.org"), id 0 */
 };
 
 /* Per message: reset at MAIL FROM, at end of message and on abort (mctx). */
@@ -205,8 +209,10 @@ static struct milter_conn *milter_conn_need(SMFICTX *ctx)
 static void milter_msg_reset(struct milter_msg *msg)
 {
     free(msg->envelope_from);
-    for (size_t i = 0; i < msg->n_rcpts; i++)
+    for (size_t i = 0; i < msg->n_rcpts; i++) {
         free(msg->rcpts[i].rcpt);
+        free(msg->rcpts[i].create);
+    }
     free(msg->rcpts);
     msgbuf_free(msg->raw);
     memset(msg, 0, sizeof(*msg));
@@ -401,7 +407,20 @@ static int milter_capture(struct milter_msg *msg, unsigned long long mailbox_id,
         return -1;
     msg->rcpts[msg->n_rcpts].mailbox_id = mailbox_id;
     msg->rcpts[msg->n_rcpts].rcpt = copy;
+    msg->rcpts[msg->n_rcpts].create = NULL;
     msg->n_rcpts++;
+    return 0;
+}
+
+/* A recipient of a catch-all domain without a mailbox yet: made when the message is stored. */
+static int milter_capture_new(struct milter_msg *msg, const char *addr, const char *rcpt)
+{
+    size_t before = msg->n_rcpts;
+
+    if (milter_capture(msg, 0, rcpt) != 0)
+        return -1;
+    if (msg->n_rcpts > before && (msg->rcpts[before].create = strdup(addr)) == NULL)
+        return -1;
     return 0;
 }
 
@@ -440,6 +459,14 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
         if (milter_capture(&conn->msg, mailbox_id, argv[0]) != 0) {
             log_warn("%s: RCPT TO %s: out of memory", milter_qid(ctx), addr);
             status = milter_tempfail(ctx);
+        }
+        break;
+    case STORE_RCPT_CATCHALL:
+        if (milter_capture_new(&conn->msg, addr, argv[0]) != 0) {
+            log_warn("%s: RCPT TO %s: out of memory", milter_qid(ctx), addr);
+            status = milter_tempfail(ctx);
+        } else {
+            log_info("%s: RCPT TO %s: new address of a catch-all domain", milter_qid(ctx), addr);
         }
         break;
     case STORE_RCPT_UNKNOWN: {
@@ -550,25 +577,33 @@ static int milter_store(SMFICTX *ctx, struct milter_msg *msg)
     const char *data = msgbuf_data(raw);
     size_t len = msgbuf_len(raw);
 
-    /* Each mailbox once, even when two address spellings reached it. */
+    /* Each mailbox once, even when two address spellings reached it; new ones by address. */
     unsigned long long *ids = malloc(msg->n_rcpts * sizeof(*ids));
+    const char **create = malloc(msg->n_rcpts * sizeof(*create));
     size_t n_ids = 0;
-    if (ids == NULL) {
+    if (ids == NULL || create == NULL) {
         log_warn("%s: out of memory", qid);
+        free(ids);
+        free(create);
         return -1;
     }
     for (size_t i = 0; i < msg->n_rcpts; i++) {
+        const struct milter_rcpt *r = &msg->rcpts[i];
         size_t j = 0;
-        while (j < n_ids && ids[j] != msg->rcpts[i].mailbox_id)
+        while (j < n_ids && (ids[j] != r->mailbox_id
+                             || (r->create && strcmp(create[j], r->create) != 0)))
             j++;
-        if (j == n_ids)
-            ids[n_ids++] = msg->rcpts[i].mailbox_id;
+        if (j == n_ids) {
+            ids[n_ids] = r->mailbox_id;
+            create[n_ids++] = r->create;
+        }
     }
 
     MIME_MESSAGE *parsed = fd >= 0 ? mime_parse_fd(fd, cfg.temp_dir) : mime_parse(data, len);
     if (parsed == NULL) {
         log_warn("%s: out of memory or temporary file space parsing the message", qid);
         free(ids);
+        free(create);
         return -1;
     }
 
@@ -578,11 +613,14 @@ static int milter_store(SMFICTX *ctx, struct milter_msg *msg)
     if (db == NULL) {
         log_warn("%s: no database connection: %s", qid, err);
     } else {
-        int stored = store_message_deliver(db, ids, n_ids, msg->envelope_from, parsed,
-                                           data, fd, len, atomic_load(&rt_message_ttl));
-        if (stored != 0)
+        int stored = store_message_deliver_catchall(db, ids, create, n_ids, msg->envelope_from,
+                                                    parsed, data, fd, len,
+                                                    atomic_load(&rt_message_ttl));
+        if (stored == STORE_NOTFOUND)
+            log_warn("%s: a catch-all domain was turned off during the message", qid);
+        else if (stored != 0)
             log_warn("%s: storing the message failed: %s", qid, db_error(db));
-        dbpool_put(db, stored != 0);
+        dbpool_put(db, stored != 0 && stored != STORE_NOTFOUND);
         if (stored == 0) {
             log_info("%s: stored for %zu mailbox%s, size=%zu, attachments=%zu",
                      qid, n_ids, n_ids == 1 ? "" : "es", len, parsed->n_attachments);
@@ -592,6 +630,7 @@ static int milter_store(SMFICTX *ctx, struct milter_msg *msg)
     }
     mime_free(parsed);
     free(ids);
+    free(create);
     return rc;
 }
 
