@@ -33,13 +33,14 @@
  *	(built with the workers pool) every step the MTA waits on sends the
  *	session back through the pool's poll thread and wakes a worker again.
  *	So the steps the milter has nothing to say about are not asked for
- *	(SMFIP_NOCONNECT, SMFIP_NOHELO) and the header, end-of-header and body
- *	steps get no reply (SMFIP_NR_HDR, SMFIP_NR_EOH, SMFIP_NR_BODY): the MTA
- *	streams them and one worker reads them in a row. A failure there (the
- *	size limit, memory, temporary file space) is remembered and answered
- *	at end of message, the first point where the SMTP client can hear it
- *	anyway. MAIL, RCPT and DATA keep their replies: RCPT answers 550 for an
- *	unknown mailbox and DATA accepts mail that has nothing of ours.
+ *	(SMFIP_NOCONNECT, SMFIP_NOHELO) and the MAIL, header, end-of-header and
+ *	body steps get no reply (SMFIP_NR_MAIL, _HDR, _EOH, _BODY): the MTA
+ *	streams them and one worker reads them in a row. A failure in the
+ *	message (the size limit, memory, temporary file space) is remembered
+ *	and answered at end of message, the first point where the SMTP client
+ *	can hear it anyway; one at MAIL is answered at the first RCPT. RCPT
+ *	and DATA keep their replies: RCPT answers 550 for an unknown mailbox,
+ *	and DATA accepts mail that has nothing of ours.
  *
  *	A thread of its own deletes expired messages every purge_interval
  *	seconds, under a database lock so that one milter of a cluster purges
@@ -354,11 +355,11 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
      * lacks them, and then answers in our place.
      */
     *pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN | SMFIP_NOCONNECT | SMFIP_NOHELO
-                 | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
+                 | SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
     *pf2 = 0;
     *pf3 = 0;
     conn->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
-    conn->noreply = *pf1 & (SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
+    conn->noreply = *pf1 & (SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
     return SMFIS_CONTINUE;
 }
 
@@ -382,10 +383,11 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     }
     milter_msg_reset(&conn->msg);
     if ((conn->msg.envelope_from = milter_address(argv[0], 0)) == NULL) {
+        /* Without a reply to MAIL (SMFIP_NR_MAIL) the first RCPT answers for this. */
         log_warn("MAIL FROM: out of memory");
-        return milter_tempfail(ctx);
+        return (conn->noreply & SMFIP_NR_MAIL) ? SMFIS_NOREPLY : milter_tempfail(ctx);
     }
-    return SMFIS_CONTINUE;
+    return (conn->noreply & SMFIP_NR_MAIL) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* Remember a captured recipient, once per distinct address string. */
@@ -430,7 +432,7 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
     char *addr = milter_address(argv[0], 1);
     char err[512];
 
-    if (conn == NULL || addr == NULL) {
+    if (conn == NULL || addr == NULL || conn->msg.envelope_from == NULL) {
         free(addr);
         log_warn("%s: RCPT TO: out of memory", milter_qid(ctx));
         return milter_tempfail(ctx);
