@@ -249,6 +249,49 @@ static int store_message_copy(DB *db, unsigned long long from_id, unsigned long 
     return copied == (long long)n_attachments ? 0 : DB_EFAIL;
 }
 
+/* One delivery: the values already clipped, for db_txn() to run (again). */
+struct store_delivery {
+    const unsigned long long *mailbox_ids;
+    size_t n;
+    const char *env, *from, *subject, *message_id, *text, *html;
+    const MIME_MESSAGE *msg;
+    const char *raw;
+    int raw_fd;
+    size_t raw_len;
+    long ttl;
+};
+
+static int store_message_deliver_txn(DB *db, void *arg)
+{
+    const struct store_delivery *d = arg;
+    static const char insert[] =
+        "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
+        " message_id, body_text, body_html, raw, size, received_at, expires_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3),"
+        " UTC_TIMESTAMP(3) + INTERVAL ? SECOND)";
+    char uuid[37];
+    long long affected;
+
+    /* A fresh uuid each run: a re-run after a conflict stores the message once, as new. */
+    store_uuid4(uuid);
+    if (d->raw_fd >= 0)
+        affected = db_exec(db, insert, "usssssssfui", d->mailbox_ids[0], uuid, d->env, d->from,
+                           d->subject, d->message_id, d->text, d->html, d->raw_fd, d->raw_len,
+                           (unsigned long long)d->raw_len, (long long)d->ttl);
+    else
+        affected = db_exec(db, insert, "usssssssbui", d->mailbox_ids[0], uuid, d->env, d->from,
+                           d->subject, d->message_id, d->text, d->html,
+                           (const void *)(d->raw ? d->raw : ""), d->raw_len,
+                           (unsigned long long)d->raw_len, (long long)d->ttl);
+    unsigned long long first_id = affected == 1 ? db_insert_id(db) : 0;
+    if (affected != 1 || store_attachments(db, first_id, d->msg) != 0)
+        return DB_EFAIL;
+    for (size_t i = 1; i < d->n; i++)
+        if (store_message_copy(db, first_id, d->mailbox_ids[i], d->msg->n_attachments) != 0)
+            return DB_EFAIL;
+    return 0;
+}
+
 int store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t n,
                           const char *envelope_from, const MIME_MESSAGE *msg,
                           const char *raw, int raw_fd, size_t raw_len, long ttl)
@@ -260,57 +303,21 @@ int store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t 
 
     /* Clip once: every mailbox gets the same row. */
     char *copies[6];
-    const char *env = store_clip(envelope_from, STORE_ENVELOPE_FROM_CHARS, STORE_UNLIMITED,
-                                 &copies[0]);
-    const char *from = store_clip(msg->from, STORE_HEADER_CHARS, STORE_UNLIMITED, &copies[1]);
-    const char *subject = store_clip(msg->subject, STORE_HEADER_CHARS, STORE_UNLIMITED,
-                                     &copies[2]);
-    const char *message_id = store_clip(msg->message_id, STORE_HEADER_CHARS, STORE_UNLIMITED,
-                                        &copies[3]);
-    const char *text = store_clip(msg->text, STORE_UNLIMITED, STORE_MEDIUMTEXT_BYTES,
-                                  &copies[4]);
-    const char *html = store_clip(msg->html, STORE_UNLIMITED, STORE_MEDIUMTEXT_BYTES,
-                                  &copies[5]);
+    struct store_delivery d = {
+        .mailbox_ids = mailbox_ids, .n = n, .msg = msg, .raw = raw, .raw_fd = raw_fd,
+        .raw_len = raw_len, .ttl = ttl,
+    };
+    d.env = store_clip(envelope_from, STORE_ENVELOPE_FROM_CHARS, STORE_UNLIMITED, &copies[0]);
+    d.from = store_clip(msg->from, STORE_HEADER_CHARS, STORE_UNLIMITED, &copies[1]);
+    d.subject = store_clip(msg->subject, STORE_HEADER_CHARS, STORE_UNLIMITED, &copies[2]);
+    d.message_id = store_clip(msg->message_id, STORE_HEADER_CHARS, STORE_UNLIMITED, &copies[3]);
+    d.text = store_clip(msg->text, STORE_UNLIMITED, STORE_MEDIUMTEXT_BYTES, &copies[4]);
+    d.html = store_clip(msg->html, STORE_UNLIMITED, STORE_MEDIUMTEXT_BYTES, &copies[5]);
     int rc = DB_EFAIL;
 
-    if (env == NULL || from == NULL || subject == NULL || message_id == NULL
-        || text == NULL || html == NULL)
-        goto out;
-    if (db_begin(db) != 0)
-        goto out;
-
-    static const char insert[] =
-        "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
-        " message_id, body_text, body_html, raw, size, received_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3),"
-        " UTC_TIMESTAMP(3) + INTERVAL ? SECOND)";
-    char uuid[37];
-    long long affected;
-    store_uuid4(uuid);
-    if (raw_fd >= 0)
-        affected = db_exec(db, insert, "usssssssfui", mailbox_ids[0], uuid, env, from, subject,
-                           message_id, text, html, raw_fd, raw_len,
-                           (unsigned long long)raw_len, (long long)ttl);
-    else
-        affected = db_exec(db, insert, "usssssssbui", mailbox_ids[0], uuid, env, from, subject,
-                           message_id, text, html, (const void *)(raw ? raw : ""), raw_len,
-                           (unsigned long long)raw_len, (long long)ttl);
-    unsigned long long first_id = affected == 1 ? db_insert_id(db) : 0;
-    if (affected != 1 || store_attachments(db, first_id, msg) != 0) {
-        db_rollback(db);
-        goto out;
-    }
-    for (size_t i = 1; i < n; i++)
-        if (store_message_copy(db, first_id, mailbox_ids[i], msg->n_attachments) != 0) {
-            db_rollback(db);
-            goto out;
-        }
-    if (db_commit(db) != 0) {
-        db_rollback(db);
-        goto out;
-    }
-    rc = 0;
-out:
+    if (d.env != NULL && d.from != NULL && d.subject != NULL && d.message_id != NULL
+        && d.text != NULL && d.html != NULL)
+        rc = db_txn(db, store_message_deliver_txn, &d);
     for (size_t i = 0; i < sizeof(copies) / sizeof(copies[0]); i++)
         free(copies[i]);
     return rc;

@@ -27,8 +27,9 @@
  *	values, SMFIP_HDR_LEADSPC) and the body chunks.
  *
  *	A thread of its own deletes expired messages every purge_interval
- *	seconds, under a database lock so that one milter of a cluster purges
- *	at a time; it logs how many it deleted.
+ *	seconds, under a lease in the database's locks table (store_lock(3)) so
+ *	that one milter of many, on one server or a Galera cluster, purges at a
+ *	time; it logs how many it deleted.
  *
  *	Per-message state lives only in the libmilter private pointer: Debian's
  *	libmilter moves one SMTP session between worker threads. Database
@@ -655,36 +656,49 @@ static int milter_purge_wait(void)
 
 /*
  * Every purge_interval seconds, delete expired messages, so that no operator
- * has to remember a cron job. Its own connection, not the pool's: the named
- * lock belongs to a session, and a long purge must not hold a connection
- * that mail is waiting for. With several MX hosts only the one that gets
- * the lock purges; the others skip their turn.
+ * has to remember a cron job. Its own connection, not the pool's: a long
+ * purge must not hold a connection that mail is waiting for. With several MX
+ * hosts (on one database or a cluster of them) only the one that holds the
+ * "purge" lease purges; the others skip their turn. The lease is renewed
+ * after every batch, so a purge of any length keeps it, and a purger that
+ * died loses it after MILTER_PURGE_LEASE seconds.
  */
+#define MILTER_PURGE_LEASE  60
+
 static void *milter_purger(void *arg)
 {
     DB *db = NULL;
-    char err[512];
+    char err[512], holder[128];
 
     (void)arg;
+    store_lock_holder(holder, sizeof(holder), "purge");
     while (!milter_purge_wait()) {
         if (db == NULL && (db = db_open(err, sizeof(err))) == NULL) {
             log_warn("purge: no database connection: %s", err);
             continue;
         }
-        int locked = store_purge_lock(db);
-        if (locked == 0)
+        int held = store_lock_acquire(db, "purge", holder, MILTER_PURGE_LEASE);
+        if (held == 0)
             continue;                   /* another milter is purging */
-        long deleted = 0;
-        int rc = locked < 0 ? DB_EFAIL : store_purge_expired(db, &deleted);
+        long deleted = 0, n;
+        int more = held < 0 ? DB_EFAIL : 1;
+        while (more == 1) {
+            more = store_purge_batch(db, &n);
+            deleted += n;
+            /* Renew between batches; one who lost the lease stops, the new holder goes on. */
+            if (more == 1 && (held = store_lock_acquire(db, "purge", holder, MILTER_PURGE_LEASE)) != 1)
+                more = held < 0 ? DB_EFAIL : 0;
+        }
         if (deleted > 0)
             log_info("purge: deleted %ld expired message%s", deleted, deleted == 1 ? "" : "s");
-        if (rc != 0) {
+        if (more < 0) {
             log_warn("purge: %s", db_error(db));
-            db_close(db);               /* closing also frees the lock */
+            db_close(db);               /* the lease ends by itself */
             db = NULL;
             continue;
         }
-        store_purge_unlock(db);
+        if (store_lock_release(db, "purge", holder) != 0)
+            log_warn("purge: releasing the lock: %s", db_error(db));
     }
     db_close(db);
     return NULL;
