@@ -90,6 +90,7 @@ test: deps
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory test-ops test-apache
 	@$(MAKE) --no-print-directory web
+	@$(MAKE) --no-print-directory cluster-test
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

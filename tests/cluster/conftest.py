@@ -9,7 +9,9 @@ The whole session shares it; it is built fresh at the start and torn down at the
 (TEMPMAIL_CLUSTER_KEEP=1 leaves it running to look at). State lives in
 /var/lib/tempmail-stack/cluster-<hash of the checkout>/ (short paths for unix sockets).
 Ports, all on 127.0.0.1 and away from the ordinary stacks': SQL 4306-4308, Galera 14567-14569,
-IST 14577-14579, SST 14587-14589, HTTP 8590-8591, SMTP 2990-2991.
+IST 14667-14669, SST 14767-14769, HTTP 8590-8593, SMTP 2990-2997, DNS 5790 (nothing
+listens on the unused ones); TEMPMAIL_CLUSTER_PORT_OFFSET=N (a multiple of 10 below 100)
+adds N to each.
 """
 import hashlib
 import os
@@ -31,21 +33,24 @@ from galera import Cluster  # noqa: E402
 TOP = pathlib.Path(__file__).resolve().parents[2]
 STATE = pathlib.Path("/var/lib/tempmail-stack") / (
     "cluster-" + hashlib.sha256(str(TOP).encode()).hexdigest()[:12])
-PORTS = {"sql": 4306, "group": 14567, "ist": 14577, "sst": 14587}
+# TEMPMAIL_CLUSTER_PORT_OFFSET moves every port below by that much, for a second checkout
+# running the cluster test on the same machine.
+OFF = int(os.environ.get("TEMPMAIL_CLUSTER_PORT_OFFSET", "0"))
+PORTS = {"sql": 4306 + OFF, "group": 14567 + OFF, "ist": 14667 + OFF, "sst": 14767 + OFF}
 DOMAIN = "tempmail.test"
 
 # host name -> (node index, HTTP port or None, SMTP port or None)
 HOSTS = {
-    "web1": (1, 8590, None),
-    "web2": (2, 8591, None),
-    "mx1": (3, None, 2990),
-    "mx2": (1, None, 2991),
+    "web1": (1, 8590 + OFF, None),
+    "web2": (2, 8591 + OFF, None),
+    "mx1": (3, None, 2990 + OFF),
+    "mx2": (1, None, 2991 + OFF),
 }
 # addresses a stack must have even for the services it does not run: unused, distinct
-UNUSED_HTTP = {"mx1": 8592, "mx2": 8593}
-UNUSED_SMTP = {"web1": 2994, "web2": 2995}
-RELAY_PORT = {"web1": 2996, "web2": 2997, "mx1": 2992, "mx2": 2993}
-DNS_PORT = 5790
+UNUSED_HTTP = {"mx1": 8592 + OFF, "mx2": 8593 + OFF}
+UNUSED_SMTP = {"web1": 2994 + OFF, "web2": 2995 + OFF}
+RELAY_PORT = {"web1": 2996 + OFF, "web2": 2997 + OFF, "mx1": 2992 + OFF, "mx2": 2993 + OFF}
+DNS_PORT = 5790 + OFF
 
 
 class Host:

@@ -198,6 +198,7 @@ class Cluster:
         pw = self.root_password
         node.sql(f"ALTER USER 'root'@'localhost' IDENTIFIED BY '{pw}';"
                  f"CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '{pw}';"
+                 f"ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '{pw}';"
                  "GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;")
         self.root_password_set = True
 
