@@ -117,7 +117,10 @@ def test_rate_counters_count_every_request_once_from_two_web_hosts(account, web2
     assert max(remaining) - min(remaining) == 119
 
 
-def test_one_milter_at_a_time_holds_the_purge_lease(cluster, account, mx1, mx2):
+def test_both_milters_purge_expired_mail_under_the_lease(cluster, account, mx1, mx2):
+    """Both milters run their purge timer against different nodes; the expired mail goes
+    and the "purge" row is left free or with a milter's lease (that only one can hold it
+    at a time is the race of the next test)."""
     address = generate(account)
     tag = uuid.uuid4().hex[:10]
     for i in range(4):
