@@ -106,7 +106,7 @@ extern unsigned long db_retries(const DB *db);
 
 /* The retry policy (pure, for the tests): tries in all for a server error code, and
  * the pause before re-run number retry (1, 2, ...) given a random number. */
-#define DB_RETRY_TRIES      5
+#define DB_RETRY_TRIES      8
 #define DB_RETRY_BASE_US    2000L
 #define DB_RETRY_MAX_US     100000L
 extern int db_retry_limit(int code);

@@ -142,7 +142,9 @@ def test_the_lease_has_one_holder_when_two_nodes_race_for_it(web1, mx1):
     done = subprocess.run([str(TOP / "tests" / "db" / "lease"), web1.conf, mx1.conf, "100"],
                           capture_output=True, text=True, timeout=600)
     print(done.stdout)
-    assert done.returncode == 0, done.stdout + done.stderr
+    retries = done.stderr.count("running it again")
+    print(f"{retries} statements re-run after a write conflict")
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert "not ok" not in done.stdout
 
 
