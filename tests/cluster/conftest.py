@@ -10,8 +10,8 @@ The whole session shares it; it is built fresh at the start and torn down at the
 /var/lib/tempmail-stack/cluster-<hash of the checkout>/ (short paths for unix sockets).
 Ports, all on 127.0.0.1 and away from the ordinary stacks': SQL 4306-4308, Galera 14567-14569,
 IST 14667-14669, SST 14767-14769, HTTP 8590-8593, SMTP 2990-2997, DNS 5790 (nothing
-listens on the unused ones); TEMPMAIL_CLUSTER_PORT_OFFSET=N (a multiple of 10 below 100)
-adds N to each.
+listens on the unused ones), plus an offset: TEMPMAIL_CLUSTER_PORT_OFFSET=N (a multiple of 10
+below 100), by default 0 for TEMPMAIL_DB_PORT=3307, 10 for 3407, ... 40 for 3707.
 """
 import hashlib
 import os
@@ -33,9 +33,19 @@ from galera import Cluster  # noqa: E402
 TOP = pathlib.Path(__file__).resolve().parents[2]
 STATE = pathlib.Path("/var/lib/tempmail-stack") / (
     "cluster-" + hashlib.sha256(str(TOP).encode()).hexdigest()[:12])
-# TEMPMAIL_CLUSTER_PORT_OFFSET moves every port below by that much, for a second checkout
-# running the cluster test on the same machine.
-OFF = int(os.environ.get("TEMPMAIL_CLUSTER_PORT_OFFSET", "0"))
+
+
+def _port_offset():
+    """TEMPMAIL_CLUSTER_PORT_OFFSET moves every port below by that much, so that checkouts
+    on one machine can run the cluster test at once. Unset, it follows the checkout's
+    ordinary stack: TEMPMAIL_DB_PORT 3307, 3407, ... 3707 give 0, 10, ... 40."""
+    if os.environ.get("TEMPMAIL_CLUSTER_PORT_OFFSET"):
+        return int(os.environ["TEMPMAIL_CLUSTER_PORT_OFFSET"])
+    step, rest = divmod(int(os.environ.get("TEMPMAIL_DB_PORT", "3307")) - 3307, 100)
+    return step * 10 if rest == 0 and 0 <= step < 10 else 0
+
+
+OFF = _port_offset()
 PORTS = {"sql": 4306 + OFF, "group": 14567 + OFF, "ist": 14667 + OFF, "sst": 14767 + OFF}
 DOMAIN = "tempmail.test"
 
