@@ -14,6 +14,7 @@ listens on the unused ones), plus an offset: TEMPMAIL_CLUSTER_PORT_OFFSET=N (a m
 below 100), by default 0 for TEMPMAIL_DB_PORT=3307, 10 for 3407, ... 40 for 3707.
 """
 import hashlib
+import importlib.util
 import os
 import pathlib
 import secrets
@@ -25,12 +26,16 @@ import sys
 import uuid
 
 import pytest
-import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from galera import Cluster  # noqa: E402
 
 TOP = pathlib.Path(__file__).resolve().parents[2]
+# tests/api's helpers (Api, wait_for), loaded under another name than this conftest's
+_spec = importlib.util.spec_from_file_location("api_conftest", TOP / "tests" / "api" / "conftest.py")
+api_conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(api_conftest)
+wait_for = api_conftest.wait_for
 STATE = pathlib.Path("/var/lib/tempmail-stack") / (
     "cluster-" + hashlib.sha256(str(TOP).encode()).hexdigest()[:12])
 
@@ -161,43 +166,20 @@ def cluster():
             c.stop()
 
 
-@pytest.fixture(scope="session")
-def web1(cluster):
-    return cluster.hosts["web1"]
+def _host(name):
+    @pytest.fixture(scope="session", name=name)
+    def host(cluster):
+        return cluster.hosts[name]
+    return host
 
 
-@pytest.fixture(scope="session")
-def web2(cluster):
-    return cluster.hosts["web2"]
+# web1, web2, mx1, mx2: the hosts of the picture above
+for _name in HOSTS:
+    globals()[_name] = _host(_name)
 
 
-@pytest.fixture(scope="session")
-def mx1(cluster):
-    return cluster.hosts["mx1"]
-
-
-@pytest.fixture(scope="session")
-def mx2(cluster):
-    return cluster.hosts["mx2"]
-
-
-class Api:
-    """One API key, spoken to through one web host (the same shape as tests/api's)."""
-
-    def __init__(self, base_url, key):
-        self.base_url = base_url
-        self.key = key
-        self.session = requests.Session()
-
-    def request(self, method, path, **kw):
-        return self.session.request(method, self.base_url + path, headers={"X-API-KEY": self.key},
-                                    timeout=60, **kw)
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, **kw):
-        return self.request("POST", path, **kw)
+class Api(api_conftest.Api):
+    """tests/api's client of one API key, here bound to one web host."""
 
     def via(self, host):
         """The same key through another web host."""

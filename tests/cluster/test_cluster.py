@@ -9,16 +9,7 @@ import threading
 import time
 import uuid
 
-from conftest import TOP, send
-
-
-def wait_for(fn, timeout=120.0, interval=0.3):
-    deadline = time.monotonic() + timeout
-    value = fn()
-    while not value and time.monotonic() < deadline:
-        time.sleep(interval)
-        value = fn()
-    return value
+from conftest import TOP, send, wait_for
 
 
 def generate(api):
@@ -213,10 +204,11 @@ def test_a_node_killed_under_load_loses_no_accepted_mail(cluster, account, web1,
             t.join(timeout=300)
 
     for node in cluster.nodes:
-        assert wait_for(lambda: node.synced() and node.status("wsrep_cluster_size") == "3")
+        assert wait_for(lambda: node.synced() and node.status("wsrep_cluster_size") == "3",
+                        timeout=300)
 
     # mx1's milter reconnects to node3 (its pool drops broken connections)
-    assert wait_for(lambda: send(mx1, boxes[0], f"load-{run}-after") == 250)
+    assert wait_for(lambda: send(mx1, boxes[0], f"load-{run}-after") == 250, timeout=120)
     accepted = {s for _, _, s, c in results if c == 250} | {f"load-{run}-after"}
     refused = [(mx, s, c) for mx, _, s, c in results if c != 250]
     print(f"\n{len(results)} messages sent ({killed_at} before the kill, {back_at} before the"
