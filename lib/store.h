@@ -317,10 +317,14 @@ extern int store_stats(DB *db, STORE_STATS *stats);
 
 /* ---- expiry (store_purge.c) --------------------------------------------- */
 
-/* Delete messages past their expiry, 1000 a statement; *deleted counts them. */
-extern int store_purge_expired(DB *db, long *deleted);
-/* One statement of that: 1 when more may be left, 0 when done, or DB_EFAIL. */
+/* Delete up to 1000 messages past their expiry: 1 when more may be left, 0 when done, or DB_EFAIL. */
 extern int store_purge_batch(DB *db, long *deleted);
+/*
+ * Delete every message past its expiry, 1000 a statement, under the cluster-wide lease
+ * "purge" for holder (renewed between batches): 1 purged, 0 another holder is purging
+ * (nothing done), or DB_EFAIL; *deleted counts the rows deleted either way.
+ */
+extern int store_purge_leased(DB *db, const char *holder, long *deleted);
 
 /* ---- cluster-wide leases (store_lock.c) ---------------------------------- */
 

@@ -6,8 +6,8 @@
  * SYNOPSIS
  *	#include "store.h"
  *
- *	int	store_purge_expired(DB *db, long *deleted);
  *	int	store_purge_batch(DB *db, long *deleted);
+ *	int	store_purge_leased(DB *db, const char *holder, long *deleted);
  * DESCRIPTION
  *	Every read already hides a message once expires_at has passed; this
  *	removes it from the database as well, with its attachments (by the
@@ -19,19 +19,26 @@
  *	undo log) the way one big DELETE would, and mail capture goes on between
  *	batches. The messages_expires index makes each batch cheap to find.
  *
- *	store_purge_batch() is one of those statements, for a caller that does
- *	something between them: the milter renews its cluster-wide purge lease
- *	(store_lock_acquire()), so that one MX host of many purges at a time.
+ *	store_purge_batch() is one of those statements. store_purge_leased()
+ *	purges under the cluster-wide lease "purge" (store_lock(3)), taken for
+ *	holder for STORE_PURGE_LEASE seconds and renewed after every batch, so
+ *	that of many MX hosts' milters (and tempmailctl purge) one purges at a
+ *	time, however long it takes; one that dies loses the lease within
+ *	STORE_PURGE_LEASE seconds. A holder that loses its lease (it was slower
+ *	than the lease) stops, and the new holder goes on. It gives the lease
+ *	back when done.
  * DIAGNOSTICS
- *	store_purge_expired() returns 0, or DB_EFAIL; *deleted counts the rows
- *	deleted either way, since the batches before a failure stay deleted.
  *	store_purge_batch() returns 1 when a whole batch went (more may be
  *	left), 0 when fewer did, or DB_EFAIL; *deleted counts that batch.
+ *	store_purge_leased() returns 1 when it purged, 0 when another holder
+ *	has the lease (nothing done), or DB_EFAIL; *deleted counts the rows
+ *	deleted either way.
  *--*/
 
 #include "store.h"
 
 #define STORE_PURGE_BATCH   1000
+#define STORE_PURGE_LEASE   60
 
 int store_purge_batch(DB *db, long *deleted)
 {
@@ -43,15 +50,23 @@ int store_purge_batch(DB *db, long *deleted)
     return n >= STORE_PURGE_BATCH;
 }
 
-int store_purge_expired(DB *db, long *deleted)
+int store_purge_leased(DB *db, const char *holder, long *deleted)
 {
     long n;
-    int more;
 
     *deleted = 0;
-    do {
+    int held = store_lock_acquire(db, "purge", holder, STORE_PURGE_LEASE);
+    if (held <= 0)
+        return held;
+    int more = 1;
+    while (more == 1) {
         more = store_purge_batch(db, &n);
         *deleted += n;
-    } while (more == 1);
-    return more < 0 ? more : 0;
+        /* Renew between batches; one who lost the lease stops, the new holder goes on. */
+        if (more == 1 && (held = store_lock_acquire(db, "purge", holder, STORE_PURGE_LEASE)) != 1)
+            more = held < 0 ? DB_EFAIL : 0;
+    }
+    if (more < 0)
+        return DB_EFAIL;            /* the lease ends by itself */
+    return store_lock_release(db, "purge", holder) == 0 ? 1 : DB_EFAIL;
 }

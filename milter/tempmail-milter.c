@@ -659,12 +659,8 @@ static int milter_purge_wait(void)
  * has to remember a cron job. Its own connection, not the pool's: a long
  * purge must not hold a connection that mail is waiting for. With several MX
  * hosts (on one database or a cluster of them) only the one that holds the
- * "purge" lease purges; the others skip their turn. The lease is renewed
- * after every batch, so a purge of any length keeps it, and a purger that
- * died loses it after MILTER_PURGE_LEASE seconds.
+ * "purge" lease purges (store_purge_leased()); the others skip their turn.
  */
-#define MILTER_PURGE_LEASE  60
-
 static void *milter_purger(void *arg)
 {
     DB *db = NULL;
@@ -677,28 +673,15 @@ static void *milter_purger(void *arg)
             log_warn("purge: no database connection: %s", err);
             continue;
         }
-        int held = store_lock_acquire(db, "purge", holder, MILTER_PURGE_LEASE);
-        if (held == 0)
-            continue;                   /* another milter is purging */
-        long deleted = 0, n;
-        int more = held < 0 ? DB_EFAIL : 1;
-        while (more == 1) {
-            more = store_purge_batch(db, &n);
-            deleted += n;
-            /* Renew between batches; one who lost the lease stops, the new holder goes on. */
-            if (more == 1 && (held = store_lock_acquire(db, "purge", holder, MILTER_PURGE_LEASE)) != 1)
-                more = held < 0 ? DB_EFAIL : 0;
-        }
+        long deleted = 0;
+        int rc = store_purge_leased(db, holder, &deleted);
         if (deleted > 0)
             log_info("purge: deleted %ld expired message%s", deleted, deleted == 1 ? "" : "s");
-        if (more < 0) {
+        if (rc < 0) {
             log_warn("purge: %s", db_error(db));
-            db_close(db);               /* the lease ends by itself */
+            db_close(db);
             db = NULL;
-            continue;
         }
-        if (store_lock_release(db, "purge", holder) != 0)
-            log_warn("purge: releasing the lock: %s", db_error(db));
     }
     db_close(db);
     return NULL;

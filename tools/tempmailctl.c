@@ -37,6 +37,8 @@
  *
  *	purge deletes the messages past their expiry now and prints how many;
  *	the milter purges on its own, this is for the operator and the tests.
+ *	It takes the milters' cluster-wide purge lease (store_lock(3)), waiting
+ *	up to a minute while a milter has it.
  *
  *	db upgrade holds a server lock (GET_LOCK) while it works, so two runs
  *	at once apply each migration once, and runs each file with its version
@@ -425,17 +427,25 @@ static int ctl_ratelimit_clear(const char *subject)
     return 0;
 }
 
+/* Under the milters' purge lease: wait (up to a lease) while one of them purges. */
 static int ctl_purge(void)
 {
-    long deleted;
+    char holder[128];
+    long deleted = 0;
+    int rc = 0;
+
+    store_lock_holder(holder, sizeof(holder), "tempmailctl-purge");
     DB *db = ctl_db();
-    int rc = store_purge_expired(db, &deleted);
-    if (rc != 0)
+    for (int i = 0; i < 130 && (rc = store_purge_leased(db, holder, &deleted)) == 0; i++)
+        usleep(500 * 1000);
+    if (rc < 0)
         fprintf(stderr, "tempmailctl: purging after %ld messages: %s\n", deleted, db_error(db));
+    else if (rc == 0)
+        fprintf(stderr, "tempmailctl: another host has held the purge lease for over a minute: try later\n");
     else
         printf("purged %ld expired messages\n", deleted);
     db_close(db);
-    return rc != 0;
+    return rc != 1;
 }
 
 static int ctl_domain_disable(const char *name_arg)
