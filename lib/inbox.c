@@ -75,7 +75,9 @@ int inbox_read(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id, const c
         int woke;
         if (watch != NULL) {
             /* Other hosts' milters send no signal here: re-read on a timer as well. */
-            long slice = cfg.wait_reread_ms > 0 && cfg.wait_reread_ms < left ? cfg.wait_reread_ms : left;
+            long slice = left;
+            if (cfg.wait_reread_ms > 0 && cfg.wait_reread_ms < left)
+                slice = cfg.wait_reread_ms;
             woke = arrival_wait(watch, slice, http_peer_fd(req));
         } else {
             struct timespec nap = { 0, 0 };
@@ -92,7 +94,7 @@ int inbox_read(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id, const c
             rc = store_messages_of_mailbox(db, mailbox_id, after, messages, count);
             break;
         }
-        /* woke == 0: the deadline or the re-read timer; the loop reads again (and ends at the deadline). */
+        /* woke == 0: the deadline or the re-read timer; the loop reads again, ends at the deadline. */
     }
     arrival_watch_close(watch);
     return rc;

@@ -317,7 +317,7 @@ extern int store_stats(DB *db, STORE_STATS *stats);
 
 /* ---- expiry (store_purge.c) --------------------------------------------- */
 
-/* Delete up to 1000 messages past their expiry: 1 when more may be left, 0 when done, or DB_EFAIL. */
+/* Delete up to 1000 expired messages: 1 when more may be left, 0 when done, or DB_EFAIL. */
 extern int store_purge_batch(DB *db, long *deleted);
 /*
  * Delete every message past its expiry, 1000 a statement, under the cluster-wide lease
