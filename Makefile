@@ -86,10 +86,11 @@ test: deps
 	@$(MAKE) --no-print-directory unit unit-asan
 	@$(MAKE) --no-print-directory fuzz
 	@tools/stack start
-	@$(MAKE) --no-print-directory milter-test
+	@$(MAKE) --no-print-directory milter-test db-test
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory test-ops test-apache
 	@$(MAKE) --no-print-directory web
+	@$(MAKE) --no-print-directory cluster-test
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -113,6 +114,27 @@ fuzz: $(FUZZ_BIN)
 .PHONY: web
 web:
 	@tests/web/run
+
+# Real deadlocks (error 1213) on the stack's MariaDB, and db(3)'s retries (tests/db/retry.c).
+.PHONY: db-test
+# The lease of store_lock(3) raced by two connections (tests/db/lease.c; tests/cluster
+# races it across two Galera nodes).
+DB_TESTS    := tests/db/retry tests/db/lease
+
+db-test: $(DB_TESTS)
+	@echo "== tests/db/retry"
+	@set -a && . var/stack.env && set +a && tests/db/retry
+	@echo "== tests/db/lease"
+	@set -a && . var/stack.env && set +a && tests/db/lease $$TEMPMAIL_CONF $$TEMPMAIL_CONF
+
+tests/db/%: tests/db/%.c lib/libtempmail.a lib/*.h
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $< -o $@ $(LIBS)
+
+# Three Galera nodes on loopback, two web and two MX hosts on them, a node killed under
+# load (tests/cluster; ports and layout in tests/cluster/conftest.py).
+.PHONY: cluster-test
+cluster-test: all $(DB_TESTS)
+	@cd tests && $(PYTEST) -q -p no:cacheprovider -s cluster
 
 # miltertest scripts drive a milter of their own against the stack's MariaDB (tests/milter/run).
 .PHONY: milter-test
@@ -236,7 +258,7 @@ test-apache:
 	  cd .. && tools/stack stop apache-proxy >/dev/null && tools/stack stop apache-fcgid >/dev/null; exit $$rc
 
 clean:
-	rm -f lib/*.o lib/libtempmail.a $(ROUTES) $(MILTER) $(CTL) $(UNIT_BIN)
+	rm -f lib/*.o lib/libtempmail.a $(ROUTES) $(MILTER) $(CTL) $(UNIT_BIN) $(DB_TESTS)
 	rm -rf build
 
 # ---- make bench (issue 9) -----------------------------------------------------------

@@ -53,6 +53,7 @@ static const struct config_param config_params[] = {
     NUM(register_per_ip, "10", 1, 100000000),
     STR(milter_socket, "unix:/run/tempmail/milter.sock"),
     STR(arrival_dir, ""),
+    NUM(wait_reread_ms, "0", 0, 60000),
     STR(temp_dir, ""),
     NUM(purge_interval, "60", 0, 86400),
     STR(dns_server, ""),

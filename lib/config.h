@@ -60,6 +60,7 @@ struct config {
     /* Milter */
     char *milter_socket;        /* libmilter connection spec: unix:/path or inet:port@host */
     char *arrival_dir;          /* new-mail signals (arrival.h); empty: beside a unix milter_socket */
+    long wait_reread_ms;        /* a waiting inbox read also re-reads this often; 0: never */
     char *temp_dir;             /* large messages spill here; empty: $TMPDIR, else /tmp */
     long purge_interval;        /* seconds between purges of expired mail; 0: never */
 

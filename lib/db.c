@@ -14,10 +14,12 @@
  *--*/
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mysql.h>
@@ -42,6 +44,8 @@ struct db {
     struct db_stmt_slot cache[DB_STMT_CACHE];
     int ncache;
     int in_txn;
+    int conflict;               /* a deadlock or lock wait timeout inside the open transaction */
+    unsigned long retries;      /* statements and transactions run again after one */
     int last_errno;
     char last_error[512];
 };
@@ -67,9 +71,57 @@ static int db_connection_lost(int code)
         || code == ER_SERVER_SHUTDOWN;
 }
 
+/*
+ * How many times in all a statement or transaction that failed with this error
+ * is run. A deadlock (1213, also what Galera reports when a transaction loses
+ * certification against a write from another node, or is aborted by one) costs
+ * the loser nothing but its rollback: run it again. A lock wait timeout (1205)
+ * has already waited innodb_lock_wait_timeout: one more try, then give up.
+ */
+int db_retry_limit(int code)
+{
+    if (code == ER_LOCK_DEADLOCK)
+        return DB_RETRY_TRIES;
+    if (code == ER_LOCK_WAIT_TIMEOUT)
+        return 2;
+    return 1;
+}
+
+long db_retry_delay_us(int retry, unsigned long random)
+{
+    if (retry < 1)
+        retry = 1;
+    long top = DB_RETRY_BASE_US << (retry > 8 ? 7 : retry - 1);
+    if (top > DB_RETRY_MAX_US)
+        top = DB_RETRY_MAX_US;
+    /* Between half and all of it: two losers of the same conflict do not meet again in step. */
+    return top / 2 + (long)(random % (unsigned long)(top / 2 + 1));
+}
+
+static void db_retry_sleep(DB *db, int retry)
+{
+    static _Thread_local unsigned seed;
+    struct timespec ts;
+
+    if (seed == 0) {
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        seed = (unsigned)ts.tv_nsec ^ (unsigned)getpid() ^ (unsigned)(unsigned long)pthread_self();
+        seed |= 1;
+    }
+    long us = db_retry_delay_us(retry, (unsigned long)rand_r(&seed));
+    log_info("db: %s (%d); running it again in %ld ms", db->last_errno == ER_LOCK_DEADLOCK
+             ? "deadlock or write conflict" : "lock wait timeout", db->last_errno, us / 1000);
+    ts.tv_sec = us / 1000000;
+    ts.tv_nsec = (us % 1000000) * 1000;
+    nanosleep(&ts, NULL);
+    db->retries++;
+}
+
 static void db_set_error(DB *db, int code, const char *text)
 {
     db->last_errno = code;
+    if (db->in_txn && db_retry_limit(code) > 1)
+        db->conflict = 1;
     snprintf(db->last_error, sizeof(db->last_error), "%s", text ? text : "unknown error");
 }
 
@@ -287,10 +339,17 @@ failed:
     return -1;
 }
 
-/* Prepare (cached), bind and execute; reconnect once if the server went away. */
+/*
+ * Prepare (cached), bind and execute; reconnect once if the server went away.
+ * Outside a transaction, a statement that lost a deadlock or a lock wait is run
+ * again here (its rollback undid it whole); inside one, the caller's db_txn()
+ * runs the whole transaction again instead.
+ */
 static MYSQL_STMT *db_run(DB *db, const char *sql, struct db_params *p)
 {
-    for (int attempt = 0; attempt < 2; attempt++) {
+    int reconnected = 0;
+
+    for (int attempt = 1;; attempt++) {
         MYSQL_STMT *stmt = db_prepare(db, sql);
         if (stmt != NULL) {
             if ((unsigned long)p->count != mysql_stmt_param_count(stmt))
@@ -302,13 +361,20 @@ static MYSQL_STMT *db_run(DB *db, const char *sql, struct db_params *p)
                 mysql_stmt_reset(stmt);     /* drop long data already sent */
             else if (mysql_stmt_execute(stmt) == 0)
                 return stmt;
-            else
+            else {
                 db_set_error(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+                mysql_stmt_reset(stmt);
+            }
         }
-        if (attempt > 0 || db->in_txn || !db_connection_lost(db->last_errno))
+        if (!db->in_txn && attempt < db_retry_limit(db->last_errno)) {
+            db_retry_sleep(db, attempt);
+            continue;
+        }
+        if (reconnected || db->in_txn || !db_connection_lost(db->last_errno))
             break;
         if (db_reconnect(db) != 0)
             break;
+        reconnected = 1;
     }
     if (db_connection_lost(db->last_errno))
         db->in_txn = 0;
@@ -488,6 +554,39 @@ void db_rollback(DB *db)
     if (db->in_txn && db->mysql)
         (void)db_simple(db, "ROLLBACK");
     db->in_txn = 0;
+}
+
+int db_txn(DB *db, int (*fn)(DB *db, void *arg), void *arg)
+{
+    int rc;
+
+    if (db->in_txn)             /* part of a caller's transaction: that one runs it again */
+        return fn(db, arg);
+    for (int attempt = 1;; attempt++) {
+        db->conflict = 0;
+        if ((rc = db_begin(db)) != 0)
+            return rc;
+        rc = fn(db, arg);
+        /* A conflict the function let pass still rolled the server's side back: never commit it. */
+        if (rc == 0 && !db->conflict && (rc = db_commit(db)) == 0)
+            return 0;
+        int conflict = db->conflict;
+        int code = db->last_errno;
+        db_rollback(db);
+        db->last_errno = code;
+        if (!conflict)
+            return rc;
+        if (attempt >= db_retry_limit(code)) {
+            log_warn("db: transaction gave up after %d attempts: %s", attempt, db->last_error);
+            return rc < 0 ? rc : DB_EFAIL;
+        }
+        db_retry_sleep(db, attempt);
+    }
+}
+
+unsigned long db_retries(const DB *db)
+{
+    return db->retries;
 }
 
 size_t db_rows(const DB_RESULT *res)

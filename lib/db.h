@@ -16,9 +16,11 @@
  *	int	db_query(DB *db, DB_RESULT **res, const char *sql, const char *fmt, ...);
  *	unsigned long long db_insert_id(DB *db);
  *
+ *	int	db_txn(DB *db, int (*fn)(DB *db, void *arg), void *arg);
  *	int	db_begin(DB *db);
  *	int	db_commit(DB *db);
  *	void	db_rollback(DB *db);
+ *	unsigned long db_retries(const DB *db);
  *
  *	size_t	db_rows(const DB_RESULT *res);
  *	const char *db_get(const DB_RESULT *res, size_t row, unsigned col);
@@ -53,11 +55,31 @@
  *	A connection lost between statements (server restart, idle timeout) is
  *	reopened once and the statement retried, unless a transaction was open:
  *	then the error is returned, since the transaction is gone.
+ *
+ *	Deadlocks and write conflicts are retried in this one place. Several
+ *	writers (and on a Galera cluster, several nodes: a transaction that loses
+ *	certification against another node's commit gets the same error) make
+ *	the server roll a transaction back with error 1213, or 1205 when a lock
+ *	wait timed out; neither left anything behind, so the work is run again
+ *	from its start after a short random pause (db_retry_delay_us()), up to
+ *	db_retry_limit() times in all. A statement outside a transaction is run
+ *	again by db_exec()/db_query() themselves. A transaction is written as a
+ *	function and run by db_txn(): it begins, calls fn(db, arg), commits when
+ *	fn returned 0 and rolls back otherwise; after a deadlock anywhere in it
+ *	(a statement, or the COMMIT, where Galera reports a lost certification)
+ *	it rolls back and calls fn again. So fn must start from nothing each
+ *	time: no state kept between calls but its outputs, which it overwrites.
+ *	Called inside an open transaction, db_txn() only calls fn: the outer
+ *	db_txn() runs the whole again. db_begin(), db_commit() and db_rollback()
+ *	are its parts; use db_txn() rather than them. db_retries() counts the
+ *	re-runs of this connection, for tests and logs.
  * DIAGNOSTICS
  *	db_open() returns NULL with a reason in err. db_exec() returns the
  *	affected row count, or DB_EDUP when a unique key was violated, or DB_EFAIL
  *	on any other failure; db_query(), db_begin() and db_commit() return 0 or
- *	the same negative codes. db_errno() and db_error() tell the server's
+ *	the same negative codes; db_txn() returns fn's code (a failing one after
+ *	the rollback), or the commit's, or DB_EFAIL after the last retry.
+ *	db_errno() and db_error() tell the server's
  *	reason for the last failure: log it, never show it to a client.
  *--*/
 
@@ -76,9 +98,19 @@ extern long long db_exec(DB *db, const char *sql, const char *fmt, ...);
 extern int db_query(DB *db, DB_RESULT **res, const char *sql, const char *fmt, ...);
 extern unsigned long long db_insert_id(DB *db);
 
+extern int db_txn(DB *db, int (*fn)(DB *db, void *arg), void *arg);
 extern int db_begin(DB *db);
 extern int db_commit(DB *db);
 extern void db_rollback(DB *db);
+extern unsigned long db_retries(const DB *db);
+
+/* The retry policy (pure, for the tests): tries in all for a server error code, and
+ * the pause before re-run number retry (1, 2, ...) given a random number. */
+#define DB_RETRY_TRIES      8
+#define DB_RETRY_BASE_US    2000L
+#define DB_RETRY_MAX_US     100000L
+extern int db_retry_limit(int code);
+extern long db_retry_delay_us(int retry, unsigned long random);
 
 extern size_t db_rows(const DB_RESULT *res);
 extern const char *db_get(const DB_RESULT *res, size_t row, unsigned col);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "arrival.h"
+#include "config.h"
 #include "extract.h"
 #include "inbox.h"
 #include "log.h"
@@ -73,7 +74,11 @@ int inbox_read(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id, const c
         store_messages_free(*messages, *count);
         int woke;
         if (watch != NULL) {
-            woke = arrival_wait(watch, left, http_peer_fd(req));
+            /* Other hosts' milters send no signal here: re-read on a timer as well. */
+            long slice = left;
+            if (cfg.wait_reread_ms > 0 && cfg.wait_reread_ms < left)
+                slice = cfg.wait_reread_ms;
+            woke = arrival_wait(watch, slice, http_peer_fd(req));
         } else {
             struct timespec nap = { 0, 0 };
             long ms = left < INBOX_FALLBACK_MS ? left : INBOX_FALLBACK_MS;
@@ -89,7 +94,7 @@ int inbox_read(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id, const c
             rc = store_messages_of_mailbox(db, mailbox_id, after, messages, count);
             break;
         }
-        /* woke == 0: the deadline; the loop reads once more and ends. */
+        /* woke == 0: the deadline or the re-read timer; the loop reads again, ends at the deadline. */
     }
     arrival_watch_close(watch);
     return rc;

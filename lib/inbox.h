@@ -27,9 +27,11 @@
  *	nothing to list, it waits for the milter's arrival signal (arrival.h)
  *	and lists again when one comes for this mailbox, until something is
  *	listed or wait seconds have passed; then the (empty) list is the
- *	answer. The database is asked once per wake-up, never on a timer, and
- *	the wait ends early when the web server hangs up. When the arrival
- *	directory cannot be watched, it re-reads every INBOX_FALLBACK_MS.
+ *	answer. The database is asked once per wake-up, and the wait ends early
+ *	when the web server hangs up. When the arrival directory cannot be
+ *	watched, it re-reads every INBOX_FALLBACK_MS. The signal is local to a
+ *	host: where mail is captured by milters on other hosts, it never comes,
+ *	so cfg.wait_reread_ms (when not 0) also re-reads on that timer.
  *
  *	inbox_add_extracted() adds "links" and "codes" to a message object of
  *	either dialect: arrays of strings found in its text and html by

@@ -17,7 +17,8 @@
  *	sessions, sign-up, key rotation), store_key.c (aurelion keys),
  *	store_rate.c (rate counters), store_domain.c (domains), store_mailbox.c
  *	(mailboxes and the reads of messages), store_message.c (capture by the
- *	milter), store_purge.c (expiry), store_web.c and store_console.c (web
+ *	milter), store_purge.c (expiry), store_lock.c (cluster-wide
+ *	leases of background workers), store_web.c and store_console.c (web
  *	pages and admin console), store_admin.c (schema upgrade).
  * DIAGNOSTICS
  *	Unless said otherwise, a function returns 0 on success, STORE_NOTFOUND
@@ -345,15 +346,27 @@ extern int store_stats(DB *db, STORE_STATS *stats);
 
 /* ---- expiry (store_purge.c) --------------------------------------------- */
 
-/* Delete messages past their expiry, 1000 a statement; *deleted counts them. */
-extern int store_purge_expired(DB *db, long *deleted);
+/* Delete up to 1000 expired messages: 1 when more may be left, 0 when done, or DB_EFAIL. */
+extern int store_purge_batch(DB *db, long *deleted);
+/*
+ * Delete every message past its expiry, 1000 a statement, under the cluster-wide lease
+ * "purge" for holder (renewed between batches): 1 purged, 0 another holder is purging
+ * (nothing done), or DB_EFAIL; *deleted counts the rows deleted either way.
+ */
+extern int store_purge_leased(DB *db, const char *holder, long *deleted);
+
+/* ---- cluster-wide leases (store_lock.c) ---------------------------------- */
 
 /*
- * The cluster-wide purge lock, a MariaDB named lock held by this connection
- * until unlocked or closed: 1 taken, 0 held by another connection, or DB_EFAIL.
+ * Take or renew the lock name for holder for lease_seconds: 1 when holder has
+ * it, 0 when another holder's lease runs, or DB_EFAIL. A row of the locks
+ * table, so it holds across every node of a cluster (GET_LOCK does not).
  */
-extern int store_purge_lock(DB *db);
-extern void store_purge_unlock(DB *db);
+extern int store_lock_acquire(DB *db, const char *name, const char *holder, long lease_seconds);
+/* Free it now, if holder still has it: 0, or DB_EFAIL. */
+extern int store_lock_release(DB *db, const char *name, const char *holder);
+/* A holder name for this process: "host:pid:worker". */
+extern void store_lock_holder(char *buf, size_t len, const char *worker);
 
 /* ---- schema (store_admin.c) --------------------------------------------- */
 

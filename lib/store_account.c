@@ -95,24 +95,32 @@ int store_account_set_tier(DB *db, const char *email, const char *tier)
     return rc == 0 ? STORE_NOTFOUND : 0;
 }
 
+struct store_topup {
+    const char *email, *amount;
+    char *balance;
+    size_t len;
+};
+
+static int store_account_topup_txn(DB *db, void *arg)
+{
+    const struct store_topup *t = arg;
+    DB_RESULT *res;
+    long long rc = db_exec(db, "UPDATE accounts SET balance = balance + CAST(? AS DECIMAL(18,6))"
+                               " WHERE email = ?", "ss", t->amount, t->email);
+    if (rc == 0)
+        return STORE_NOTFOUND;
+    if (rc < 0 || (rc = db_query(db, &res, "SELECT balance FROM accounts WHERE email = ?", "s",
+                                 t->email)) != 0)
+        return (int)rc;
+    snprintf(t->balance, t->len, "%s", db_rows(res) ? db_get(res, 0, 0) : "");
+    db_result_free(res);
+    return 0;
+}
+
 int store_account_topup(DB *db, const char *email, const char *amount, char *balance, size_t len)
 {
-    long long rc;
-    DB_RESULT *res;
-
-    if ((rc = db_begin(db)) != 0)
-        return (int)rc;
-    rc = db_exec(db, "UPDATE accounts SET balance = balance + CAST(? AS DECIMAL(18,6)) WHERE email = ?",
-                 "ss", amount, email);
-    if (rc == 0)
-        rc = STORE_NOTFOUND;
-    if (rc < 0 || (rc = db_query(db, &res, "SELECT balance FROM accounts WHERE email = ?", "s", email)) != 0) {
-        db_rollback(db);
-        return (int)rc;
-    }
-    snprintf(balance, len, "%s", db_rows(res) ? db_get(res, 0, 0) : "");
-    db_result_free(res);
-    return db_commit(db);
+    struct store_topup t = { email, amount, balance, len };
+    return db_txn(db, store_account_topup_txn, &t);
 }
 
 void store_principal_from_row(const DB_RESULT *res, STORE_PRINCIPAL *who)

@@ -40,9 +40,9 @@ int store_user_list(DB *db, const char *search, long page, long per_page, STORE_
                   " (SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id"
                   "   WHERE b.account_id = a.id AND m.expires_at > UTC_TIMESTAMP(3)),"
                   " COALESCE((SELECT k.key_prefix FROM api_keys k WHERE k.account_id = a.id"
-                  "   AND k.revoked_at IS NULL ORDER BY k.id DESC LIMIT 1), '')"
+                  "   AND k.revoked_at IS NULL ORDER BY k.created_at DESC, k.id DESC LIMIT 1), '')"
                   " FROM accounts a WHERE ? = '' OR LOCATE(?, a.email) > 0"
-                  " ORDER BY a.id DESC LIMIT ? OFFSET ?",
+                  " ORDER BY a.created_at DESC, a.id DESC LIMIT ? OFFSET ?",
                   "ssii", like, like, (long long)per_page, (long long)(page - 1) * per_page);
     if (rc != 0)
         return rc;

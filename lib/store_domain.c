@@ -108,7 +108,9 @@ int store_domain_create(DB *db, unsigned long long owner_id, const char *name,
 int store_domain_list(DB *db, unsigned long long owner_id, STORE_DOMAIN **domains, size_t *count)
 {
     DB_RESULT *res;
-    int rc = db_query(db, &res, STORE_DOMAIN_COLUMNS " WHERE owner_id = ? ORDER BY id DESC",
+    /* Newest by the clock, not by id: ids from several Galera nodes interleave. */
+    int rc = db_query(db, &res,
+                      STORE_DOMAIN_COLUMNS " WHERE owner_id = ? ORDER BY created_at DESC, id DESC",
                       "u", owner_id);
 
     *domains = NULL;

@@ -45,34 +45,38 @@ static void store_key_from_row(const DB_RESULT *res, size_t row, STORE_KEY *key)
     snprintf(key->last_used_at, sizeof(key->last_used_at), "%s", db_get(res, row, 5));
 }
 
-int store_key_account_create(DB *db, const char *balance, const char *key_hash,
-                             const char *key_prefix, const char *name, STORE_KEY *made)
+struct store_key_account {
+    const char *balance, *key_hash, *key_prefix, *name;
+    STORE_KEY *made;
+};
+
+static int store_key_account_create_txn(DB *db, void *arg)
 {
+    const struct store_key_account *k = arg;
     DB_RESULT *res = NULL;
     unsigned long long account_id, key_id;
     int rc;
 
-    if ((rc = db_begin(db)) != 0)
+    if ((rc = store_account_create(db, NULL, NULL, k->balance, 0, &account_id)) != 0
+        || (rc = store_key_create(db, account_id, k->key_hash, k->key_prefix, k->name, &key_id)) != 0)
         return rc;
-    if ((rc = store_account_create(db, NULL, NULL, balance, 0, &account_id)) != 0
-        || (rc = store_key_create(db, account_id, key_hash, key_prefix, name, &key_id)) != 0)
-        goto fail;
     /* Read back what the server stored: created_at is its clock, not ours. */
     rc = db_query(db, &res,
                   "SELECT id, account_id, key_prefix, name, created_at, last_used_at"
                   " FROM api_keys WHERE id = ?", "u", key_id);
-    if (rc != 0 || db_rows(res) != 1) {
-        rc = rc != 0 ? rc : DB_EFAIL;
-        goto fail;
-    }
-    store_key_from_row(res, 0, made);
+    if (rc == 0 && db_rows(res) == 1)
+        store_key_from_row(res, 0, k->made);
+    else if (rc == 0)
+        rc = DB_EFAIL;
     db_result_free(res);
-    return db_commit(db);
-
-fail:
-    db_result_free(res);
-    db_rollback(db);
     return rc;
+}
+
+int store_key_account_create(DB *db, const char *balance, const char *key_hash,
+                             const char *key_prefix, const char *name, STORE_KEY *made)
+{
+    struct store_key_account k = { balance, key_hash, key_prefix, name, made };
+    return db_txn(db, store_key_account_create_txn, &k);
 }
 
 int store_key_list(DB *db, STORE_KEY **keys, size_t *count)

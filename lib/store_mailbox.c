@@ -24,48 +24,56 @@ static void store_mailbox_from_row(const DB_RESULT *res, size_t row, STORE_MAILB
     snprintf(box->created_at, sizeof(box->created_at), "%s", db_get(res, row, 5));
 }
 
-int store_mailbox_create(DB *db, const STORE_PRINCIPAL *who, const STORE_DOMAIN *domain,
-                         const char *address, const char *price, STORE_MAILBOX *made,
-                         char *new_balance, size_t balance_len)
-{
-    DB_RESULT *res = NULL;
-    long long rc;
+struct store_mailbox_new {
+    const STORE_PRINCIPAL *who;
+    const STORE_DOMAIN *domain;
+    const char *address, *price;
+    STORE_MAILBOX *made;
+    char *new_balance;
+    size_t balance_len;
+};
 
-    if ((rc = db_begin(db)) != 0)
-        return (int)rc;
+static int store_mailbox_create_txn(DB *db, void *arg)
+{
+    const struct store_mailbox_new *m = arg;
+    DB_RESULT *res = NULL;
+
     /* The debit only happens when the balance covers it: no overdraft under concurrency. */
-    rc = db_exec(db,
-                 "UPDATE accounts SET balance = balance - CAST(? AS DECIMAL(18,6))"
-                 " WHERE id = ? AND balance >= CAST(? AS DECIMAL(18,6))",
-                 "sus", price, who->account_id, price);
+    long long rc = db_exec(db,
+                           "UPDATE accounts SET balance = balance - CAST(? AS DECIMAL(18,6))"
+                           " WHERE id = ? AND balance >= CAST(? AS DECIMAL(18,6))",
+                           "sus", m->price, m->who->account_id, m->price);
     if (rc == 0)
-        rc = STORE_NOFUNDS;
+        return STORE_NOFUNDS;
     if (rc < 0)
-        goto fail;
+        return (int)rc;
     rc = db_exec(db,
                  "INSERT INTO mailboxes (address, domain_id, account_id, api_key_id, created_at)"
                  " VALUES (?, ?, ?, NULLIF(?, 0), UTC_TIMESTAMP(3))",
-                 "suuu", address, domain->id, who->account_id, who->key_id);
+                 "suuu", m->address, m->domain->id, m->who->account_id, m->who->key_id);
     if (rc < 0)
-        goto fail;
+        return (int)rc;
     unsigned long long id = db_insert_id(db);
     rc = db_query(db, &res,
                   "SELECT b.id, b.account_id, b.api_key_id, b.domain_id, b.address, b.created_at,"
                   " a.balance FROM mailboxes b JOIN accounts a ON a.id = b.account_id"
                   " WHERE b.id = ?", "u", id);
-    if (rc < 0 || db_rows(res) != 1) {
-        rc = rc < 0 ? rc : DB_EFAIL;
-        goto fail;
+    if (rc == 0 && db_rows(res) == 1) {
+        store_mailbox_from_row(res, 0, m->made);
+        snprintf(m->new_balance, m->balance_len, "%s", db_get(res, 0, 6));
+    } else if (rc == 0) {
+        rc = DB_EFAIL;
     }
-    store_mailbox_from_row(res, 0, made);
-    snprintf(new_balance, balance_len, "%s", db_get(res, 0, 6));
     db_result_free(res);
-    return db_commit(db);
-
-fail:
-    db_result_free(res);
-    db_rollback(db);
     return (int)rc;
+}
+
+int store_mailbox_create(DB *db, const STORE_PRINCIPAL *who, const STORE_DOMAIN *domain,
+                         const char *address, const char *price, STORE_MAILBOX *made,
+                         char *new_balance, size_t balance_len)
+{
+    struct store_mailbox_new m = { who, domain, address, price, made, new_balance, balance_len };
+    return db_txn(db, store_mailbox_create_txn, &m);
 }
 
 int store_mailbox_find_owned(DB *db, const char *address, unsigned long long account_id,

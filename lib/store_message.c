@@ -384,6 +384,99 @@ static int store_catchall_fill(DB *db, unsigned long long *mailbox_ids, const ch
     return 0;
 }
 
+/* One delivery: the values already clipped, for db_txn() to run (again). */
+struct store_delivery {
+    unsigned long long *mailbox_ids;        /* the caller's; filled in for catch-all ones */
+    const char *const *create;
+    size_t n;
+    unsigned long long *work;               /* this run's copy of the ids (n of them) */
+    const char *env, *from, *subject, *message_id, *text, *html;
+    const MIME_MESSAGE *msg;
+    const char *raw;
+    int raw_fd;
+    size_t raw_len;
+    long ttl;
+};
+
+static const char store_insert_message[] =
+    "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
+    " message_id, body_text, body_html, raw, size, received_at, expires_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3),"
+    " UTC_TIMESTAMP(3) + INTERVAL ? SECOND)";
+
+static int store_message_deliver_txn(DB *db, void *arg)
+{
+    struct store_delivery *d = arg;
+    char uuid[37];
+    long long affected;
+    int rc;
+
+    /*
+     * Start from the caller's ids every run: after a conflict the rollback took away
+     * the catch-all mailboxes the last run made, so this one makes them again.
+     */
+    size_t n = d->n;
+    memcpy(d->work, d->mailbox_ids, n * sizeof(*d->work));
+    if ((rc = store_catchall_fill(db, d->work, d->create, &n)) != 0
+        || (rc = store_lock_mailboxes(db, d->work, n)) != 0)
+        return rc == STORE_NOTFOUND ? rc : DB_EFAIL;
+
+    /* A fresh uuid each run: a re-run after a conflict stores the message once, as new. */
+    store_uuid4(uuid);
+    if (d->raw_fd >= 0)
+        affected = db_exec(db, store_insert_message, "usssssssfui", d->work[0], uuid, d->env,
+                           d->from, d->subject, d->message_id, d->text, d->html, d->raw_fd,
+                           d->raw_len, (unsigned long long)d->raw_len, (long long)d->ttl);
+    else
+        affected = db_exec(db, store_insert_message, "usssssssbui", d->work[0], uuid, d->env,
+                           d->from, d->subject, d->message_id, d->text, d->html,
+                           (const void *)(d->raw ? d->raw : ""), d->raw_len,
+                           (unsigned long long)d->raw_len, (long long)d->ttl);
+    unsigned long long first_id = affected == 1 ? db_insert_id(db) : 0;
+    if (affected != 1 || store_attachments(db, first_id, d->msg) != 0)
+        return DB_EFAIL;
+    for (size_t i = 1; i < n; i++)
+        if (store_message_copy(db, first_id, d->work[i], d->msg->n_attachments) != 0)
+            return DB_EFAIL;
+    return 0;
+}
+
+/*
+ * One known mailbox and no attachments, the common case: one statement under
+ * autocommit, three round trips (BEGIN, the lock, COMMIT) cheaper than the
+ * transaction. Its SELECT ... FOR UPDATE takes the mailbox lock that
+ * store_lock_mailboxes() would, before the row (and its id) is made.
+ */
+static int store_message_deliver_one(DB *db, const struct store_delivery *d)
+{
+    static const char insert_locked[] =
+        "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
+        " message_id, body_text, body_html, raw, size, received_at, expires_at)"
+        " SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3),"
+        " UTC_TIMESTAMP(3) + INTERVAL ? SECOND FROM mailboxes WHERE id = ? FOR UPDATE";
+    char uuid[37];
+    long long affected;
+
+    store_uuid4(uuid);
+    if (d->raw_fd >= 0)
+        affected = db_exec(db, insert_locked, "sssssssfuiu", uuid, d->env, d->from, d->subject,
+                           d->message_id, d->text, d->html, d->raw_fd, d->raw_len,
+                           (unsigned long long)d->raw_len, (long long)d->ttl, d->mailbox_ids[0]);
+    else
+        affected = db_exec(db, insert_locked, "sssssssbuiu", uuid, d->env, d->from, d->subject,
+                           d->message_id, d->text, d->html, (const void *)(d->raw ? d->raw : ""),
+                           d->raw_len, (unsigned long long)d->raw_len, (long long)d->ttl,
+                           d->mailbox_ids[0]);
+    /*
+     * 0 rows: the mailbox went away since RCPT (tempfail; the retry meets 550).
+     * db_exec() runs the statement again after a deadlock (rolled back: nothing
+     * kept) or a lost connection; had the first one committed before that loss,
+     * the second meets its own uuid (the table's only unique key besides id):
+     * the message is stored, once.
+     */
+    return affected == 1 || affected == DB_EDUP ? 0 : DB_EFAIL;
+}
+
 int store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t n,
                           const char *envelope_from, const MIME_MESSAGE *msg,
                           const char *raw, int raw_fd, size_t raw_len, long ttl)
@@ -412,96 +505,29 @@ int store_message_deliver_catchall(DB *db, unsigned long long *mailbox_ids,
 
     /* Clip once: every mailbox gets the same row. */
     char *copies[6];
-    const char *env = store_clip(envelope_from, STORE_ENVELOPE_FROM_CHARS, STORE_UNLIMITED,
-                                 &copies[0]);
-    const char *from = store_clip(msg->from, STORE_HEADER_CHARS, STORE_UNLIMITED, &copies[1]);
-    const char *subject = store_clip(msg->subject, STORE_HEADER_CHARS, STORE_UNLIMITED,
-                                     &copies[2]);
-    const char *message_id = store_clip(msg->message_id, STORE_HEADER_CHARS, STORE_UNLIMITED,
-                                        &copies[3]);
-    const char *text = store_clip(msg->text, STORE_UNLIMITED, STORE_MEDIUMTEXT_BYTES,
-                                  &copies[4]);
-    const char *html = store_clip(msg->html, STORE_UNLIMITED, STORE_MEDIUMTEXT_BYTES,
-                                  &copies[5]);
+    struct store_delivery d = {
+        .mailbox_ids = mailbox_ids, .create = create, .n = n, .msg = msg, .raw = raw,
+        .raw_fd = raw_fd, .raw_len = raw_len, .ttl = ttl,
+    };
+    d.env = store_clip(envelope_from, STORE_ENVELOPE_FROM_CHARS, STORE_UNLIMITED, &copies[0]);
+    d.from = store_clip(msg->from, STORE_HEADER_CHARS, STORE_UNLIMITED, &copies[1]);
+    d.subject = store_clip(msg->subject, STORE_HEADER_CHARS, STORE_UNLIMITED, &copies[2]);
+    d.message_id = store_clip(msg->message_id, STORE_HEADER_CHARS, STORE_UNLIMITED, &copies[3]);
+    d.text = store_clip(msg->text, STORE_UNLIMITED, STORE_MEDIUMTEXT_BYTES, &copies[4]);
+    d.html = store_clip(msg->html, STORE_UNLIMITED, STORE_MEDIUMTEXT_BYTES, &copies[5]);
     int rc = DB_EFAIL;
 
-    if (env == NULL || from == NULL || subject == NULL || message_id == NULL
-        || text == NULL || html == NULL)
-        goto out;
-    char uuid[37];
-    store_uuid4(uuid);
-
-    /*
-     * One known mailbox and no attachments, the common case: one statement under
-     * autocommit, three round trips (BEGIN, the lock, COMMIT) cheaper than the
-     * transaction below. Its SELECT ... FOR UPDATE takes the mailbox lock that
-     * store_lock_mailboxes() would, before the row (and its id) is made.
-     */
-    if (n == 1 && msg->n_attachments == 0 && mailbox_ids[0] != 0) {
-        static const char insert_locked[] =
-            "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
-            " message_id, body_text, body_html, raw, size, received_at, expires_at)"
-            " SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3),"
-            " UTC_TIMESTAMP(3) + INTERVAL ? SECOND FROM mailboxes WHERE id = ? FOR UPDATE";
-        long long affected;
-        if (raw_fd >= 0)
-            affected = db_exec(db, insert_locked, "sssssssfuiu", uuid, env, from, subject,
-                               message_id, text, html, raw_fd, raw_len,
-                               (unsigned long long)raw_len, (long long)ttl, mailbox_ids[0]);
-        else
-            affected = db_exec(db, insert_locked, "sssssssbuiu", uuid, env, from, subject,
-                               message_id, text, html, (const void *)(raw ? raw : ""), raw_len,
-                               (unsigned long long)raw_len, (long long)ttl, mailbox_ids[0]);
-        /*
-         * 0 rows: the mailbox went away since RCPT (tempfail; the retry meets 550).
-         * db_exec() sends a statement again after a lost connection; had the first
-         * one committed before the loss, the second meets its own uuid (the table's
-         * only unique key besides id): the message is stored, once.
-         */
-        rc = affected == 1 || affected == DB_EDUP ? 0 : DB_EFAIL;
-        goto out;
-    }
-
-    if (db_begin(db) != 0)
-        goto out;
-    if ((rc = store_catchall_fill(db, mailbox_ids, create, &n)) != 0
-        || (rc = store_lock_mailboxes(db, mailbox_ids, n)) != 0) {
-        rc = rc == STORE_NOTFOUND ? rc : DB_EFAIL;
-        db_rollback(db);
-        goto out;
-    }
-    rc = DB_EFAIL;
-
-    static const char insert[] =
-        "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
-        " message_id, body_text, body_html, raw, size, received_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3),"
-        " UTC_TIMESTAMP(3) + INTERVAL ? SECOND)";
-    long long affected;
-    if (raw_fd >= 0)
-        affected = db_exec(db, insert, "usssssssfui", mailbox_ids[0], uuid, env, from, subject,
-                           message_id, text, html, raw_fd, raw_len,
-                           (unsigned long long)raw_len, (long long)ttl);
-    else
-        affected = db_exec(db, insert, "usssssssbui", mailbox_ids[0], uuid, env, from, subject,
-                           message_id, text, html, (const void *)(raw ? raw : ""), raw_len,
-                           (unsigned long long)raw_len, (long long)ttl);
-    unsigned long long first_id = affected == 1 ? db_insert_id(db) : 0;
-    if (affected != 1 || store_attachments(db, first_id, msg) != 0) {
-        db_rollback(db);
-        goto out;
-    }
-    for (size_t i = 1; i < n; i++)
-        if (store_message_copy(db, first_id, mailbox_ids[i], msg->n_attachments) != 0) {
-            db_rollback(db);
-            goto out;
+    if (d.env != NULL && d.from != NULL && d.subject != NULL && d.message_id != NULL
+        && d.text != NULL && d.html != NULL) {
+        if (n == 1 && msg->n_attachments == 0 && mailbox_ids[0] != 0)
+            rc = store_message_deliver_one(db, &d);
+        else if ((d.work = malloc(n * sizeof(*d.work))) != NULL) {
+            rc = db_txn(db, store_message_deliver_txn, &d);
+            if (rc == 0)
+                memcpy(mailbox_ids, d.work, n * sizeof(*mailbox_ids));
+            free(d.work);
         }
-    if (db_commit(db) != 0) {
-        db_rollback(db);
-        goto out;
     }
-    rc = 0;
-out:
     for (size_t i = 0; i < sizeof(copies) / sizeof(copies[0]); i++)
         free(copies[i]);
     return rc;

@@ -6,9 +6,8 @@
  * SYNOPSIS
  *	#include "store.h"
  *
- *	int	store_purge_expired(DB *db, long *deleted);
- *	int	store_purge_lock(DB *db);
- *	void	store_purge_unlock(DB *db);
+ *	int	store_purge_batch(DB *db, long *deleted);
+ *	int	store_purge_leased(DB *db, const char *holder, long *deleted);
  * DESCRIPTION
  *	Every read already hides a message once expires_at has passed; this
  *	removes it from the database as well, with its attachments (by the
@@ -20,54 +19,54 @@
  *	undo log) the way one big DELETE would, and mail capture goes on between
  *	batches. The messages_expires index makes each batch cheap to find.
  *
- *	store_purge_lock() takes the named lock "tempmail_purge" without
- *	waiting, so that when every MX host runs a milter with a purge timer only
- *	one of them purges at a time; the others skip their turn. MariaDB frees
- *	the lock when the connection ends, so a crashed purger never blocks the
- *	rest. store_purge_unlock() gives it back.
+ *	store_purge_batch() is one of those statements. store_purge_leased()
+ *	purges under the cluster-wide lease "purge" (store_lock(3)), taken for
+ *	holder for STORE_PURGE_LEASE seconds and renewed after every batch, so
+ *	that of many MX hosts' milters (and tempmailctl purge) one purges at a
+ *	time, however long it takes; one that dies loses the lease within
+ *	STORE_PURGE_LEASE seconds. A holder that loses its lease (it was slower
+ *	than the lease) stops, and the new holder goes on. It gives the lease
+ *	back when done.
  * DIAGNOSTICS
- *	store_purge_expired() returns 0, or DB_EFAIL; *deleted counts the rows
- *	deleted either way, since the batches before a failure stay deleted.
- *	store_purge_lock() returns 1 when taken, 0 when another connection holds
- *	it, or DB_EFAIL.
+ *	store_purge_batch() returns 1 when a whole batch went (more may be
+ *	left), 0 when fewer did, or DB_EFAIL; *deleted counts that batch.
+ *	store_purge_leased() returns 1 when it purged, 0 when another holder
+ *	has the lease (nothing done), or DB_EFAIL; *deleted counts the rows
+ *	deleted either way.
  *--*/
 
 #include "store.h"
 
 #define STORE_PURGE_BATCH   1000
+#define STORE_PURGE_LEASE   60
 
-int store_purge_expired(DB *db, long *deleted)
+int store_purge_batch(DB *db, long *deleted)
 {
-    long long n;
+    long long n = db_exec(db, "DELETE FROM messages WHERE expires_at < UTC_TIMESTAMP(3) LIMIT ?",
+                          "i", (long long)STORE_PURGE_BATCH);
+    *deleted = n > 0 ? (long)n : 0;
+    if (n < 0)
+        return (int)n;
+    return n >= STORE_PURGE_BATCH;
+}
+
+int store_purge_leased(DB *db, const char *holder, long *deleted)
+{
+    long n;
 
     *deleted = 0;
-    do {
-        n = db_exec(db, "DELETE FROM messages WHERE expires_at < UTC_TIMESTAMP(3) LIMIT ?",
-                    "i", (long long)STORE_PURGE_BATCH);
-        if (n < 0)
-            return (int)n;
-        *deleted += (long)n;
-    } while (n >= STORE_PURGE_BATCH);
-    return 0;
-}
-
-int store_purge_lock(DB *db)
-{
-    DB_RESULT *res;
-
-    if (db_query(db, &res, "SELECT GET_LOCK('tempmail_purge', 0)", "") != 0)
-        return DB_EFAIL;
-    /* NULL: an error inside the server (e.g. killed); treat as not taken. */
-    int taken = db_rows(res) == 1 && !db_isnull(res, 0, 0) && db_get_ll(res, 0, 0) == 1;
-    db_result_free(res);
-    return taken;
-}
-
-void store_purge_unlock(DB *db)
-{
-    DB_RESULT *res;
-
-    /* A failure here needs no handling: the lock goes with the connection. */
-    if (db_query(db, &res, "SELECT RELEASE_LOCK('tempmail_purge')", "") == 0)
-        db_result_free(res);
+    int held = store_lock_acquire(db, "purge", holder, STORE_PURGE_LEASE);
+    if (held <= 0)
+        return held;
+    int more = 1;
+    while (more == 1) {
+        more = store_purge_batch(db, &n);
+        *deleted += n;
+        /* Renew between batches; one who lost the lease stops, the new holder goes on. */
+        if (more == 1 && (held = store_lock_acquire(db, "purge", holder, STORE_PURGE_LEASE)) != 1)
+            more = held < 0 ? DB_EFAIL : 0;
+    }
+    if (more < 0)
+        return DB_EFAIL;            /* the lease ends by itself */
+    return store_lock_release(db, "purge", holder) == 0 ? 1 : DB_EFAIL;
 }

@@ -75,7 +75,7 @@ int store_account_profile(DB *db, unsigned long long account_id, STORE_PROFILE *
     int rc = db_query(db, &res,
                       "SELECT COALESCE(a.email, ''), a.tier, a.balance, a.is_admin, a.created_at,"
                       " (SELECT k.key_prefix FROM api_keys k WHERE k.account_id = a.id"
-                      "  AND k.revoked_at IS NULL ORDER BY k.id DESC LIMIT 1)"
+                      "  AND k.revoked_at IS NULL ORDER BY k.created_at DESC, k.id DESC LIMIT 1)"
                       " FROM accounts a WHERE a.id = ?",
                       "u", account_id);
     if (rc != 0)
@@ -96,40 +96,55 @@ int store_account_profile(DB *db, unsigned long long account_id, STORE_PROFILE *
     return 0;
 }
 
-int store_key_rotate(DB *db, unsigned long long account_id, const char *key_hash,
-                     const char *key_prefix)
-{
-    long long rc;
+struct store_rotate {
+    unsigned long long account_id;
+    const char *key_hash, *key_prefix;
+};
 
-    if ((rc = db_begin(db)) != 0)
-        return (int)rc;
+static int store_key_rotate_txn(DB *db, void *arg)
+{
+    const struct store_rotate *r = arg;
+
     /* Every key the account had stops working in the same commit that makes the new one. */
-    rc = db_exec(db, "UPDATE api_keys SET revoked_at = UTC_TIMESTAMP(3)"
-                     " WHERE account_id = ? AND revoked_at IS NULL", "u", account_id);
+    long long rc = db_exec(db, "UPDATE api_keys SET revoked_at = UTC_TIMESTAMP(3)"
+                               " WHERE account_id = ? AND revoked_at IS NULL", "u", r->account_id);
     if (rc >= 0)
         rc = db_exec(db, "INSERT INTO api_keys (account_id, key_hash, key_prefix, name, created_at)"
                          " VALUES (?, ?, ?, 'rotated', UTC_TIMESTAMP(3))",
-                     "uss", account_id, key_hash, key_prefix);
-    if (rc < 0) {
-        db_rollback(db);
-        return (int)rc;
-    }
-    return db_commit(db);
+                     "uss", r->account_id, r->key_hash, r->key_prefix);
+    return rc < 0 ? (int)rc : 0;
+}
+
+int store_key_rotate(DB *db, unsigned long long account_id, const char *key_hash,
+                     const char *key_prefix)
+{
+    struct store_rotate r = { account_id, key_hash, key_prefix };
+    return db_txn(db, store_key_rotate_txn, &r);
+}
+
+struct store_register {
+    const char *email, *password_hash, *balance, *key_hash, *key_prefix;
+    int is_admin;
+    unsigned long long *account_id;
+};
+
+static int store_account_register_txn(DB *db, void *arg)
+{
+    const struct store_register *r = arg;
+    unsigned long long key_id;
+    int rc;
+
+    if ((rc = store_account_create(db, r->email, r->password_hash, r->balance, r->is_admin,
+                                   r->account_id)) != 0)
+        return rc;
+    return store_key_create(db, *r->account_id, r->key_hash, r->key_prefix, "default", &key_id);
 }
 
 int store_account_register(DB *db, const char *email, const char *password_hash,
                            const char *balance, int is_admin, const char *key_hash,
                            const char *key_prefix, unsigned long long *account_id)
 {
-    unsigned long long key_id;
-    int rc;
-
-    if ((rc = db_begin(db)) != 0)
-        return rc;
-    if ((rc = store_account_create(db, email, password_hash, balance, is_admin, account_id)) != 0
-        || (rc = store_key_create(db, *account_id, key_hash, key_prefix, "default", &key_id)) != 0) {
-        db_rollback(db);
-        return rc;
-    }
-    return db_commit(db);
+    struct store_register r = { email, password_hash, balance, key_hash, key_prefix, is_admin,
+                                account_id };
+    return db_txn(db, store_account_register_txn, &r);
 }

@@ -43,8 +43,9 @@
  *	and DATA accepts mail that has nothing of ours.
  *
  *	A thread of its own deletes expired messages every purge_interval
- *	seconds, under a database lock so that one milter of a cluster purges
- *	at a time; it logs how many it deleted.
+ *	seconds, under a lease in the database's locks table (store_lock(3)) so
+ *	that one milter of many, on one server or a Galera cluster, purges at a
+ *	time; it logs how many it deleted.
  *
  *	Per-message state lives only in the libmilter private pointer: Debian's
  *	libmilter moves one SMTP session between worker threads. Database
@@ -743,36 +744,32 @@ static int milter_purge_wait(void)
 
 /*
  * Every purge_interval seconds, delete expired messages, so that no operator
- * has to remember a cron job. Its own connection, not the pool's: the named
- * lock belongs to a session, and a long purge must not hold a connection
- * that mail is waiting for. With several MX hosts only the one that gets
- * the lock purges; the others skip their turn.
+ * has to remember a cron job. Its own connection, not the pool's: a long
+ * purge must not hold a connection that mail is waiting for. With several MX
+ * hosts (on one database or a cluster of them) only the one that holds the
+ * "purge" lease purges (store_purge_leased()); the others skip their turn.
  */
 static void *milter_purger(void *arg)
 {
     DB *db = NULL;
-    char err[512];
+    char err[512], holder[128];
 
     (void)arg;
+    store_lock_holder(holder, sizeof(holder), "purge");
     while (!milter_purge_wait()) {
         if (db == NULL && (db = db_open(err, sizeof(err))) == NULL) {
             log_warn("purge: no database connection: %s", err);
             continue;
         }
-        int locked = store_purge_lock(db);
-        if (locked == 0)
-            continue;                   /* another milter is purging */
         long deleted = 0;
-        int rc = locked < 0 ? DB_EFAIL : store_purge_expired(db, &deleted);
+        int rc = store_purge_leased(db, holder, &deleted);
         if (deleted > 0)
             log_info("purge: deleted %ld expired message%s", deleted, deleted == 1 ? "" : "s");
-        if (rc != 0) {
+        if (rc < 0) {
             log_warn("purge: %s", db_error(db));
-            db_close(db);               /* closing also frees the lock */
+            db_close(db);
             db = NULL;
-            continue;
         }
-        store_purge_unlock(db);
     }
     db_close(db);
     return NULL;

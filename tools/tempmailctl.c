@@ -37,6 +37,8 @@
  *
  *	purge deletes the messages past their expiry now and prints how many;
  *	the milter purges on its own, this is for the operator and the tests.
+ *	It takes the milters' cluster-wide purge lease (store_lock(3)), waiting
+ *	up to a minute while a milter has it.
  *
  *	db upgrade holds a server lock (GET_LOCK) while it works, so two runs
  *	at once apply each migration once, and runs each file with its version
@@ -293,6 +295,27 @@ static int ctl_domain_add(const char *name_arg)
     return 0;
 }
 
+struct ctl_new_account {
+    const char *email, *pwhash, *balance;
+    int admin;
+    char *key;                  /* AUTH_KEY_LEN + 1: the new key, in clear */
+};
+
+/* The account and its first key in one transaction (db_txn() may run it again). */
+static int ctl_account_create_txn(DB *db, void *arg)
+{
+    const struct ctl_new_account *a = arg;
+    unsigned long long account_id, key_id;
+    char hash[AUTH_HASH_HEX + 1], prefix[AUTH_PREFIX_LEN + 1];
+    int rc = store_account_create(db, a->email, a->pwhash, a->balance, a->admin, &account_id);
+    if (rc != 0)
+        return rc;
+    auth_key_new(a->key);
+    auth_key_hash(a->key, hash);
+    auth_key_prefix(a->key, prefix);
+    return store_key_create(db, account_id, hash, prefix, "tempmailctl", &key_id);
+}
+
 static int ctl_account_create(int argc, char **argv)
 {
     const char *email = argv[0], *balance = "0";
@@ -329,31 +352,20 @@ static int ctl_account_create(int argc, char **argv)
     }
 
     DB *db = ctl_db();
-    unsigned long long account_id, key_id;
-    char key[AUTH_KEY_LEN + 1], hash[AUTH_HASH_HEX + 1], prefix[AUTH_PREFIX_LEN + 1];
-    if (db_begin(db) != 0)
-        goto failed;
-    int rc = store_account_create(db, email, password_stdin ? pwhash : NULL, balance, admin, &account_id);
+    char key[AUTH_KEY_LEN + 1];
+    struct ctl_new_account a = { email, password_stdin ? pwhash : NULL, balance, admin, key };
+    int rc = db_txn(db, ctl_account_create_txn, &a);
     if (rc == DB_EDUP) {
-        db_rollback(db);
         fprintf(stderr, "tempmailctl: an account with e-mail %s exists\n", email);
         return 1;
     }
-    if (rc != 0)
-        goto failed;
-    auth_key_new(key);
-    auth_key_hash(key, hash);
-    auth_key_prefix(key, prefix);
-    if (store_key_create(db, account_id, hash, prefix, "tempmailctl", &key_id) != 0 || db_commit(db) != 0)
-        goto failed;
+    if (rc != 0) {
+        fprintf(stderr, "tempmailctl: creating the account: %s\n", db_error(db));
+        return 1;
+    }
     printf("%s\n", key);
     db_close(db);
     return 0;
-
-failed:
-    fprintf(stderr, "tempmailctl: creating the account: %s\n", db_error(db));
-    db_rollback(db);
-    return 1;
 }
 
 static int ctl_decimal_ok(const char *s)
@@ -415,17 +427,25 @@ static int ctl_ratelimit_clear(const char *subject)
     return 0;
 }
 
+/* Under the milters' purge lease: wait (up to a lease) while one of them purges. */
 static int ctl_purge(void)
 {
-    long deleted;
+    char holder[128];
+    long deleted = 0;
+    int rc = 0;
+
+    store_lock_holder(holder, sizeof(holder), "tempmailctl-purge");
     DB *db = ctl_db();
-    int rc = store_purge_expired(db, &deleted);
-    if (rc != 0)
+    for (int i = 0; i < 130 && (rc = store_purge_leased(db, holder, &deleted)) == 0; i++)
+        usleep(500 * 1000);
+    if (rc < 0)
         fprintf(stderr, "tempmailctl: purging after %ld messages: %s\n", deleted, db_error(db));
+    else if (rc == 0)
+        fprintf(stderr, "tempmailctl: another host has held the purge lease for over a minute: try later\n");
     else
         printf("purged %ld expired messages\n", deleted);
     db_close(db);
-    return rc != 0;
+    return rc != 1;
 }
 
 static int ctl_domain_disable(const char *name_arg)

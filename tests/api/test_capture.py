@@ -35,9 +35,11 @@ def generate(api, domain):
 
 
 def stored(address):
-    """(id, size, LENGTH(raw)) of every message row of a mailbox, oldest first."""
+    """(id, size, LENGTH(raw)) of every message row of a mailbox, oldest first (by time:
+    on a Galera cluster ids come from each node's own sequence, not in time order)."""
     return sql("SELECT m.id, m.size, LENGTH(m.raw) FROM messages m JOIN mailboxes b"
-               f" ON b.id = m.mailbox_id WHERE b.address = '{address}' ORDER BY m.id")
+               f" ON b.id = m.mailbox_id WHERE b.address = '{address}'"
+               " ORDER BY m.received_at, m.id")
 
 
 def milter_pid():

@@ -4,6 +4,8 @@ import hashlib
 import os
 import re
 import stat
+import subprocess
+import time
 import uuid
 
 import pytest
@@ -140,22 +142,57 @@ def test_tier_and_topup(stack):
     assert ctl("account", "tier", unique("nobody") + "@example.org", "free").returncode == 1
 
 
-def test_purge_deletes_expired_messages(stack):
+def expired_message(address):
+    """A mailbox of a fresh account with one message that expired an hour ago."""
     email = unique("purge") + "@example.org"
     assert ctl("account", "create", email).returncode == 0
     account = sql(f"SELECT id FROM accounts WHERE email = '{email}'")[0][0]
     domain = sql("SELECT id FROM domains WHERE owner_id IS NULL AND status = 'active' LIMIT 1")[0][0]
-    address = unique("box") + "@purge.invalid"
     sql(f"INSERT INTO mailboxes (address, domain_id, account_id, created_at) "
         f"VALUES ('{address}', {domain}, {account}, UTC_TIMESTAMP(3))")
     sql("INSERT INTO messages (mailbox_id, uuid, body_text, body_html, raw, size, received_at, "
         f"expires_at) SELECT id, UUID(), '', '', 'x', 1, UTC_TIMESTAMP(3) - INTERVAL 2 HOUR, "
         f"UTC_TIMESTAMP(3) - INTERVAL 1 HOUR FROM mailboxes WHERE address = '{address}'")
+
+
+def messages_of(address):
+    return sql("SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
+               f"WHERE b.address = '{address}'")
+
+
+def test_purge_deletes_expired_messages(stack):
+    address = unique("box") + "@purge.invalid"
+    expired_message(address)
     done = ctl("purge")
     assert done.returncode == 0, done
     assert int(re.match(r"purged (\d+) expired messages$", done.stdout.strip()).group(1)) >= 1
-    assert sql("SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
-               f"WHERE b.address = '{address}'") == [["0"]]
+    assert messages_of(address) == [["0"]]
+
+
+def test_purge_waits_for_another_hosts_lease(stack):
+    """The lease the milters purge under (the locks table): held elsewhere for 4 s, purge
+    waits for it to run out, then purges."""
+    address = unique("box") + "@purge.invalid"
+    expired_message(address)
+    sql("INSERT INTO locks (name, holder, expires_at, acquired_at) VALUES ('purge', "
+        "'other-host:1:purge', UTC_TIMESTAMP(3) + INTERVAL 4 SECOND, UTC_TIMESTAMP(3)) "
+        "ON DUPLICATE KEY UPDATE holder = VALUES(holder), expires_at = VALUES(expires_at)")
+    env = dict(os.environ, TEMPMAIL_CONF=str(CONF))
+    env.pop("TEMPMAIL_SQL_DIR", None)
+    purge = subprocess.Popen([str(TOP / "tools" / "tempmailctl"), "purge"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        # the other host's lease still runs: nothing purged, the command still waiting
+        assert messages_of(address) == [["1"]]
+        assert purge.poll() is None
+        out, err = purge.communicate(timeout=120)
+    finally:
+        if purge.poll() is None:
+            purge.kill()
+    assert purge.returncode == 0, err
+    assert re.match(r"purged \d+ expired messages$", out.strip()), out
+    assert messages_of(address) == [["0"]]
 
 
 def test_stats_counts(stack):
