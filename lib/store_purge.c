@@ -21,10 +21,9 @@
  *	batches. The messages_expires index makes each batch cheap to find.
  *
  *	store_purge_lock() takes the named lock "tempmail_purge" without
- *	waiting, so that when every MX host runs a milter with a purge timer only
- *	one of them purges at a time; the others skip their turn. MariaDB frees
- *	the lock when the connection ends, so a crashed purger never blocks the
- *	rest. store_purge_unlock() gives it back.
+ *	waiting (store_lock_take(), see store_lock.c), so that when every MX
+ *	host runs a milter with a purge timer only one of them purges at a time;
+ *	the others skip their turn. store_purge_unlock() gives it back.
  * DIAGNOSTICS
  *	store_purge_expired() returns 0, or DB_EFAIL; *deleted counts the rows
  *	deleted either way, since the batches before a failure stay deleted.
@@ -53,21 +52,10 @@ int store_purge_expired(DB *db, long *deleted)
 
 int store_purge_lock(DB *db)
 {
-    DB_RESULT *res;
-
-    if (db_query(db, &res, "SELECT GET_LOCK('tempmail_purge', 0)", "") != 0)
-        return DB_EFAIL;
-    /* NULL: an error inside the server (e.g. killed); treat as not taken. */
-    int taken = db_rows(res) == 1 && !db_isnull(res, 0, 0) && db_get_ll(res, 0, 0) == 1;
-    db_result_free(res);
-    return taken;
+    return store_lock_take(db, "tempmail_purge");
 }
 
 void store_purge_unlock(DB *db)
 {
-    DB_RESULT *res;
-
-    /* A failure here needs no handling: the lock goes with the connection. */
-    if (db_query(db, &res, "SELECT RELEASE_LOCK('tempmail_purge')", "") == 0)
-        db_result_free(res);
+    store_lock_release(db, "tempmail_purge");
 }
