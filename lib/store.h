@@ -389,12 +389,6 @@ extern int store_delivery_list(DB *db, unsigned long long webhook_id,
 
 /* ---- the webhook worker's queue (store_webhook.c) ------------------------ */
 
-/* A new (webhook, message) pair: the message as the API reads it. */
-typedef struct store_webhook_arrival {
-    unsigned long long webhook_id;
-    STORE_MESSAGE message;
-} STORE_WEBHOOK_ARRIVAL;
-
 /* A delivery whose attempt is due. Strings are owned; free with store_due_free(). */
 typedef struct store_due {
     unsigned long long id;
@@ -412,16 +406,17 @@ extern int store_webhook_cursor_set(DB *db, unsigned long long cursor);
 /* The highest message id there is (0: none). */
 extern int store_message_max_id(DB *db, unsigned long long *id);
 /*
- * Up to limit messages with an id above after, received since their webhook
- * was made, for an active webhook of their mailbox or of the account's
- * mailboxes on their domain, and not yet queued for it; oldest first. Free
- * with store_webhook_arrivals_free().
+ * Up to limit new (webhook, message) pairs: messages with an id above after,
+ * received since their webhook was made, for an active webhook of their
+ * mailbox or of the account's mailboxes on their domain, not yet queued for
+ * it; oldest first. (*webhook_ids)[i] goes with (*messages)[i]; free them with
+ * store_messages_free() and free().
  */
 extern int store_webhook_arrivals(DB *db, unsigned long long after, long limit,
-                                  STORE_WEBHOOK_ARRIVAL **arrivals, size_t *count);
-extern void store_webhook_arrivals_free(STORE_WEBHOOK_ARRIVAL *arrivals, size_t count);
+                                  STORE_MESSAGE **messages, unsigned long long **webhook_ids,
+                                  size_t *count);
 /* Queue one delivery, due now; one already queued for the pair is left as it is. */
-extern int store_delivery_enqueue(DB *db, const STORE_WEBHOOK_ARRIVAL *arrival,
+extern int store_delivery_enqueue(DB *db, unsigned long long webhook_id, const STORE_MESSAGE *m,
                                   const char *payload, size_t len);
 /*
  * Up to limit pending deliveries of active webhooks whose attempt is due,

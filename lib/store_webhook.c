@@ -209,11 +209,10 @@ int store_message_max_id(DB *db, unsigned long long *id)
  * ever sees its own account's mailboxes, also on a shared system domain.
  */
 int store_webhook_arrivals(DB *db, unsigned long long after, long limit,
-                           STORE_WEBHOOK_ARRIVAL **arrivals, size_t *count)
+                           STORE_MESSAGE **messages, unsigned long long **webhook_ids,
+                           size_t *count)
 {
     DB_RESULT *res;
-    STORE_MESSAGE *messages;
-    size_t n;
     int rc = db_query(db, &res,
                       "SELECT " STORE_MESSAGE_COLUMNS ", w.id"
                       " FROM webhooks w JOIN messages m ON m.mailbox_id = w.mailbox_id"
@@ -233,37 +232,18 @@ int store_webhook_arrivals(DB *db, unsigned long long after, long limit,
                       "uui", after, after, (long long)limit);
     if (rc != 0)
         return rc;
-    store_messages_from_result(res, &messages, &n);
-    *arrivals = NULL;
-    if (n > 0 && (*arrivals = calloc(n, sizeof(**arrivals))) == NULL)
+    store_messages_from_result(res, messages, count);
+    *webhook_ids = NULL;
+    if (*count > 0 && (*webhook_ids = calloc(*count, sizeof(**webhook_ids))) == NULL)
         log_fatal("out of memory");
-    for (size_t i = 0; i < n; i++) {
-        (*arrivals)[i].webhook_id = (unsigned long long)db_get_ll(res, i, 10);
-        (*arrivals)[i].message = messages[i];       /* its strings move along */
-    }
-    free(messages);
-    *count = n;
+    for (size_t i = 0; i < *count; i++)
+        (*webhook_ids)[i] = (unsigned long long)db_get_ll(res, i, 10);
     db_result_free(res);
     return 0;
 }
 
-void store_webhook_arrivals_free(STORE_WEBHOOK_ARRIVAL *arrivals, size_t count)
-{
-    for (size_t i = 0; i < count; i++) {
-        STORE_MESSAGE *m = &arrivals[i].message;
-        free(m->recipient);
-        free(m->envelope_from);
-        free(m->header_from);
-        free(m->subject);
-        free(m->message_id);
-        free(m->body_text);
-        free(m->body_html);
-    }
-    free(arrivals);
-}
-
-int store_delivery_enqueue(DB *db, const STORE_WEBHOOK_ARRIVAL *arrival, const char *payload,
-                           size_t len)
+int store_delivery_enqueue(DB *db, unsigned long long webhook_id, const STORE_MESSAGE *m,
+                           const char *payload, size_t len)
 {
     /* IGNORE: the pair queued already (a window looked at again), or the webhook just deleted. */
     long long rc = db_exec(db,
@@ -271,8 +251,7 @@ int store_delivery_enqueue(DB *db, const STORE_WEBHOOK_ARRIVAL *arrival, const c
                            " message_uuid, address, payload, state, attempts, next_attempt_at,"
                            " created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, UTC_TIMESTAMP(3),"
                            " UTC_TIMESTAMP(3))",
-                           "uussb", arrival->webhook_id, arrival->message.id,
-                           arrival->message.uuid, arrival->message.recipient, payload, len);
+                           "uussb", webhook_id, m->id, m->uuid, m->recipient, payload, len);
     return rc < 0 ? (int)rc : 0;
 }
 

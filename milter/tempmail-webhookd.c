@@ -183,21 +183,22 @@ static int webhookd_scan(void)
     if (store_message_max_id(db, &max_id) != 0)
         return -1;
     for (int round = 0; round < WEBHOOKD_BATCHES; round++) {
-        STORE_WEBHOOK_ARRIVAL *found;
+        STORE_MESSAGE *found;
+        unsigned long long *hook_ids;
         size_t n;
-        if (store_webhook_arrivals(db, cursor, WEBHOOKD_BATCH, &found, &n) != 0)
+        int rc = 0;
+        if (store_webhook_arrivals(db, cursor, WEBHOOKD_BATCH, &found, &hook_ids, &n) != 0)
             return -1;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n && rc == 0; i++) {
             size_t len;
-            char *payload = webhook_payload(found[i].webhook_id, &found[i].message, &len);
-            int rc = store_delivery_enqueue(db, &found[i], payload, len);
+            char *payload = webhook_payload(hook_ids[i], &found[i], &len);
+            rc = store_delivery_enqueue(db, hook_ids[i], &found[i], payload, len);
             free(payload);
-            if (rc != 0) {
-                store_webhook_arrivals_free(found, n);
-                return -1;
-            }
         }
-        store_webhook_arrivals_free(found, n);
+        store_messages_free(found, n);
+        free(hook_ids);
+        if (rc != 0)
+            return -1;
         if (n < WEBHOOKD_BATCH)
             break;
     }
