@@ -310,3 +310,64 @@ def test_mail_is_stored_while_the_worker_is_stopped_and_posted_once_it_runs(make
     got = wait_for(lambda: receiver.got(path), timeout=30)
     assert len(got) == 1 and json.loads(got[0]["body"])["subject"] == "while the worker was down"
     assert signature_ok(got[0], made["secret"])
+
+
+class SecondWorker:
+    """Another tempmail-webhookd on the same database, as on a second host, logging to a file."""
+
+    def __init__(self, tmp_path):
+        from conftest import ENV
+        self.log = tmp_path / "webhookd-2.log"
+        conf = ENV.get("TEMPMAIL_CONF", str(TOP / "var" / "tempmail.conf"))
+        self.proc = subprocess.Popen([str(TOP / "milter" / "tempmail-webhookd"), "-f", "-c", conf],
+                                     stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
+
+    def said(self, text):
+        return text in self.log.read_text()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        return self.proc.wait(timeout=30)
+
+
+def test_a_second_worker_stands_by_and_nothing_is_sent_twice(make_account, receiver, smtp_addr,
+                                                             tmp_path):
+    api = make_account(balance="1")
+    address = api.post("/api/mail/generate").json()["email"]
+    path = new_path()
+    create(api, url=receiver.url(path), address=address)
+    second = SecondWorker(tmp_path)
+    try:
+        assert wait_for(lambda: second.said("standing by"), timeout=30), second.log.read_text()
+        for i in range(3):
+            send_mail(smtp_addr, "a@example.com", [address], subject=f"one of three {i}")
+        got = wait_for(lambda: len(receiver.got(path)) >= 3 and receiver.got(path), timeout=30)
+        assert sorted(json.loads(r["body"])["subject"] for r in got) == [f"one of three {i}" for i in range(3)]
+        assert not second.said("delivery ")          # the one holding the lock sent them all
+    finally:
+        code = second.stop()
+    assert code == 0 and second.said("stopped")
+
+
+@pytest.mark.faults
+def test_the_standby_worker_takes_over_when_the_first_stops(make_account, receiver, smtp_addr,
+                                                            tmp_path):
+    api = make_account(balance="1")
+    address = api.post("/api/mail/generate").json()["email"]
+    path = new_path()
+    create(api, url=receiver.url(path), address=address)
+    second = SecondWorker(tmp_path)
+    try:
+        assert wait_for(lambda: second.said("standing by"), timeout=30), second.log.read_text()
+        stack("stop", "webhookd")
+        # it retries the lock every 10 s
+        assert wait_for(lambda: second.said("holding the lock"), timeout=30), second.log.read_text()
+        send_mail(smtp_addr, "a@example.com", [address], subject="sent by the standby")
+        got = wait_for(lambda: receiver.got(path), timeout=30)
+        assert len(got) == 1 and json.loads(got[0]["body"])["subject"] == "sent by the standby"
+        assert wait_for(lambda: second.said("delivered"), timeout=10)
+    finally:
+        code = second.stop()
+        stack("start", "webhookd")
+    assert code == 0
