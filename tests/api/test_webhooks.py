@@ -331,8 +331,10 @@ class SecondWorker:
         return self.proc.wait(timeout=30)
 
 
-def test_a_second_worker_stands_by_and_nothing_is_sent_twice(make_account, receiver, smtp_addr,
-                                                             tmp_path):
+@pytest.fixture
+def standby(make_account, receiver, tmp_path):
+    """An address with a webhook to the receiver, and a second worker already standing by:
+    (api, address, path, worker)."""
     api = make_account(balance="1")
     address = api.post("/api/mail/generate").json()["email"]
     path = new_path()
@@ -340,6 +342,15 @@ def test_a_second_worker_stands_by_and_nothing_is_sent_twice(make_account, recei
     second = SecondWorker(tmp_path)
     try:
         assert wait_for(lambda: second.said("standing by"), timeout=30), second.log.read_text()
+    except AssertionError:
+        second.stop()
+        raise
+    return api, address, path, second
+
+
+def test_a_second_worker_stands_by_and_nothing_is_sent_twice(standby, receiver, smtp_addr):
+    api, address, path, second = standby
+    try:
         for i in range(3):
             send_mail(smtp_addr, "a@example.com", [address], subject=f"one of three {i}")
         got = wait_for(lambda: len(receiver.got(path)) >= 3 and receiver.got(path), timeout=30)
@@ -351,15 +362,9 @@ def test_a_second_worker_stands_by_and_nothing_is_sent_twice(make_account, recei
 
 
 @pytest.mark.faults
-def test_the_standby_worker_takes_over_when_the_first_stops(make_account, receiver, smtp_addr,
-                                                            tmp_path):
-    api = make_account(balance="1")
-    address = api.post("/api/mail/generate").json()["email"]
-    path = new_path()
-    create(api, url=receiver.url(path), address=address)
-    second = SecondWorker(tmp_path)
+def test_the_standby_worker_takes_over_when_the_first_stops(standby, receiver, smtp_addr):
+    api, address, path, second = standby
     try:
-        assert wait_for(lambda: second.said("standing by"), timeout=30), second.log.read_text()
         stack("stop", "webhookd")
         # it retries the lock every 10 s
         assert wait_for(lambda: second.said("holding the lock"), timeout=30), second.log.read_text()
