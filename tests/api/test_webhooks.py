@@ -20,7 +20,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import TOP, send_mail, wait_for
+from conftest import TOP, send_mail, sql, wait_for
 
 
 class Receiver:
@@ -283,6 +283,34 @@ def test_https_is_accepted_for_any_public_host_and_http_only_for_loopback(make_a
         assert r.status_code == 400, (url, r.text)
     assert api.post("/api/webhooks", data="{not json", headers={"Content-Type": "application/json"}
                     ).status_code == 400
+
+
+def test_a_lower_id_committed_after_a_higher_one_is_still_sent(make_account, receiver):
+    """Ids need not commit in order (a long capture transaction; Galera's interleaved ids):
+    a message whose id is below one the worker has already seen is sent all the same."""
+    api = make_account(balance="1")
+    made_box = api.post("/api/mail/generate").json()
+    path = new_path()
+    create(api, url=receiver.url(path), address=made_box["email"])
+    top = int(sql("SELECT COALESCE(MAX(id), 0) FROM messages")[0][0])
+
+    def arrive(message_id, subject):
+        # as the milter stores a message, then its arrival signal (arrival.h: a file of the
+        # mailbox's bucket closed after writing, in the arrivals directory)
+        sql("INSERT INTO messages (id, mailbox_id, uuid, envelope_from, header_from, subject,"
+            " body_text, body_html, raw, size, received_at, expires_at)"
+            f" VALUES ({message_id}, {made_box['id']}, UUID(), 'a@example.com', '', '{subject}',"
+            " 'body', '', 'raw', 3, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) + INTERVAL 900 SECOND)")
+        with open(TOP / "var" / "run" / "arrivals" / str(made_box["id"] % 4096), "a"):
+            pass
+
+    # two looks of the worker at higher ids (each sent before the next arrives), then the lower
+    for n, message_id in enumerate((top + 1000, top + 1001), 1):
+        arrive(message_id, "higher id, committed first")
+        assert wait_for(lambda: len(receiver.got(path)) >= n, timeout=30)
+    arrive(top + 500, "lower id, committed later")
+    got = wait_for(lambda: len(receiver.got(path)) >= 3 and receiver.got(path), timeout=30)
+    assert [json.loads(r["body"])["id"] for r in got] == [top + 1000, top + 1001, top + 500]
 
 
 def stack(*args):
