@@ -186,15 +186,20 @@ static int webhookd_scan(void)
         STORE_MESSAGE *found;
         unsigned long long *hook_ids;
         size_t n;
-        int rc = 0;
         if (store_webhook_arrivals(db, cursor, WEBHOOKD_BATCH, &found, &hook_ids, &n) != 0)
             return -1;
+        /* One transaction a batch: one log flush for a hundred rows, not one each. */
+        int rc = n > 0 ? db_begin(db) : 0;
         for (size_t i = 0; i < n && rc == 0; i++) {
             size_t len;
             char *payload = webhook_payload(hook_ids[i], &found[i], &len);
             rc = store_delivery_enqueue(db, hook_ids[i], &found[i], payload, len);
             free(payload);
         }
+        if (n > 0 && rc == 0)
+            rc = db_commit(db);
+        else if (n > 0)
+            db_rollback(db);
         store_messages_free(found, n);
         free(hook_ids);
         if (rc != 0)
@@ -391,7 +396,11 @@ static void webhookd_abandon(void)
     in_flight = 0;
 }
 
-/* Take due deliveries for the free slots. 0, or -1 (the database failed). */
+/*
+ * Take due deliveries for the free slots: 1 when every slot is busy now (more
+ * may be due: the next transfer to end wakes the loop), 0 when what was due
+ * is under way, or -1 (the database failed).
+ */
 static int webhookd_fill(void)
 {
     long free_slots = cfg.webhook_concurrency - in_flight;
@@ -399,14 +408,14 @@ static int webhookd_fill(void)
     size_t n;
 
     if (free_slots <= 0)
-        return 0;
+        return 1;
     if (store_delivery_claim(db, free_slots, cfg.webhook_timeout + WEBHOOKD_LEASE_EXTRA,
                              &due, &n) != 0)
         return -1;
     for (size_t i = 0; i < n; i++)
         webhookd_start(&due[i]);
     store_due_free(due, n);             /* only the emptied shells are left */
-    return 0;
+    return (long)n == free_slots;
 }
 
 /* ---- the loop ------------------------------------------------------------------- */
@@ -465,7 +474,8 @@ static void webhookd_round(int *scan, long *wait_ms)
         }
         *scan = 0;
     }
-    if (webhookd_fill() != 0) {
+    int full = webhookd_fill();
+    if (full < 0) {
         webhookd_db_failed("taking due deliveries");
         return;
     }
@@ -480,14 +490,16 @@ static void webhookd_round(int *scan, long *wait_ms)
             log_info("forgot %ld finished deliver%s", deleted, deleted == 1 ? "y" : "ies");
         pruned_at = now;
     }
+    *wait_ms = WEBHOOKD_FALLBACK_MS;
+    /* With every slot busy a due attempt waits for a transfer to end, which wakes the poll. */
     long long due_ms;
+    if (full)
+        return;
     if (store_delivery_next_due(db, &due_ms) != 0) {
         webhookd_db_failed("reading the next due attempt");
         return;
     }
-    *wait_ms = WEBHOOKD_FALLBACK_MS;
-    /* With every slot busy a due attempt waits for a transfer to end, which wakes the poll. */
-    if (due_ms >= 0 && due_ms < *wait_ms && in_flight < cfg.webhook_concurrency)
+    if (due_ms >= 0 && due_ms < *wait_ms)
         *wait_ms = (long)due_ms;
 }
 
@@ -583,11 +595,17 @@ int main(int argc, char **argv)
 
         int running;
         curl_multi_perform(multi, &running);
+        /* The outcomes of every attempt that ended, in one transaction (one log flush). */
         CURLMsg *msg;
-        int left;
+        int left, batch = 0;
         while ((msg = curl_multi_info_read(multi, &left)) != NULL)
-            if (msg->msg == CURLMSG_DONE)
+            if (msg->msg == CURLMSG_DONE) {
+                if (!batch && db != NULL && db_begin(db) == 0)
+                    batch = 1;
                 webhookd_finish(msg->easy_handle, msg->data.result);
+            }
+        if (batch && db != NULL && db_commit(db) != 0)
+            webhookd_db_failed("recording deliveries");
     }
 
     webhookd_abandon();
