@@ -126,7 +126,6 @@
 #define WEBHOOKD_STANDBY_MS     10000L  /* retry the database or the lock this often */
 #define WEBHOOKD_WINDOW         60      /* seconds the cursor trails the highest id seen */
 #define WEBHOOKD_BATCH          100     /* new (webhook, message) pairs read at a time */
-#define WEBHOOKD_BATCHES        50      /* batches a look reads at most; the next look goes on */
 #define WEBHOOKD_BACKOFF_MAX    3600L   /* longest wait between two attempts */
 #define WEBHOOKD_LEASE_EXTRA    30L     /* seconds a claimed delivery waits beyond the timeout */
 #define WEBHOOKD_PRUNE_EVERY    3600    /* seconds between prunes of the log */
@@ -172,41 +171,43 @@ static void webhookd_db_failed(const char *what)
 /* ---- finding new messages ------------------------------------------------------- */
 
 /*
- * Queue a delivery for every new (webhook, message) pair above the cursor,
- * then move the cursor to the highest id seen WEBHOOKD_WINDOW seconds ago.
- * 0, or -1 (the database failed).
+ * Queue a delivery for up to WEBHOOKD_BATCH new (webhook, message) pairs
+ * above the cursor: 1 when there may be more (the loop comes back at once,
+ * between its sends), 0 when every pair is queued, -1 when the database
+ * failed. Only after a complete look does the cursor move, to the highest id
+ * seen WEBHOOKD_WINDOW seconds before: a pair below it is never skipped.
  */
 static int webhookd_scan(void)
 {
-    unsigned long long max_id;
+    static unsigned long long max_id;   /* the highest id when this look began */
+    static int going_on;                /* this look is not complete yet */
+    STORE_MESSAGE *found;
+    unsigned long long *hook_ids;
+    size_t n;
 
-    if (store_message_max_id(db, &max_id) != 0)
+    if (!going_on && store_message_max_id(db, &max_id) != 0)
         return -1;
-    for (int round = 0; round < WEBHOOKD_BATCHES; round++) {
-        STORE_MESSAGE *found;
-        unsigned long long *hook_ids;
-        size_t n;
-        if (store_webhook_arrivals(db, cursor, WEBHOOKD_BATCH, &found, &hook_ids, &n) != 0)
-            return -1;
-        /* One transaction a batch: one log flush for a hundred rows, not one each. */
-        int rc = n > 0 ? db_begin(db) : 0;
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            size_t len;
-            char *payload = webhook_payload(hook_ids[i], &found[i], &len);
-            rc = store_delivery_enqueue(db, hook_ids[i], &found[i], payload, len);
-            free(payload);
-        }
-        if (n > 0 && rc == 0)
-            rc = db_commit(db);
-        else if (n > 0)
-            db_rollback(db);
-        store_messages_free(found, n);
-        free(hook_ids);
-        if (rc != 0)
-            return -1;
-        if (n < WEBHOOKD_BATCH)
-            break;
+    if (store_webhook_arrivals(db, cursor, WEBHOOKD_BATCH, &found, &hook_ids, &n) != 0)
+        return -1;
+    /* One transaction a batch: one log flush for a hundred rows, not one each. */
+    int rc = n > 0 ? db_begin(db) : 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t len;
+        char *payload = webhook_payload(hook_ids[i], &found[i], &len);
+        rc = store_delivery_enqueue(db, hook_ids[i], &found[i], payload, len);
+        free(payload);
     }
+    if (n > 0 && rc == 0)
+        rc = db_commit(db);
+    else if (n > 0)
+        db_rollback(db);
+    store_messages_free(found, n);
+    free(hook_ids);
+    if (rc != 0)
+        return -1;
+    if ((going_on = n == WEBHOOKD_BATCH))
+        return 1;
+
     time_t now = webhookd_now();
     if (sample_at == 0) {
         sample_id = max_id;
@@ -422,8 +423,9 @@ static int webhookd_fill(void)
 
 /*
  * One round of work with the database: connect, hold the lock, look for new
- * messages when asked, start due attempts, prune the log now and then. Sets
- * *wait_ms to how long to sleep (poll) before the next round.
+ * messages when *scan asks (it stays set while a look is not complete), start
+ * due attempts, prune the log now and then. Sets *wait_ms to how long to
+ * sleep (poll) before the next round.
  */
 static void webhookd_round(int *scan, long *wait_ms)
 {
@@ -467,12 +469,10 @@ static void webhookd_round(int *scan, long *wait_ms)
         *scan = 1;
         log_info("holding the lock: sending webhooks (cursor at message %llu)", cursor);
     }
-    if (*scan) {
-        if (webhookd_scan() != 0) {
-            webhookd_db_failed("looking for new messages");
-            return;
-        }
-        *scan = 0;
+    if (*scan && (*scan = webhookd_scan()) < 0) {
+        *scan = 1;
+        webhookd_db_failed("looking for new messages");
+        return;
     }
     int full = webhookd_fill();
     if (full < 0) {
@@ -490,7 +490,8 @@ static void webhookd_round(int *scan, long *wait_ms)
             log_info("forgot %ld finished deliver%s", deleted, deleted == 1 ? "y" : "ies");
         pruned_at = now;
     }
-    *wait_ms = WEBHOOKD_FALLBACK_MS;
+    /* More new messages to queue: come back at once (after a look at the sockets). */
+    *wait_ms = *scan ? 0 : WEBHOOKD_FALLBACK_MS;
     /* With every slot busy a due attempt waits for a transfer to end, which wakes the poll. */
     long long due_ms;
     if (full)
