@@ -148,9 +148,13 @@ def test_an_arrival_is_posted_signed_with_the_message_fields(make_account, recei
     assert d == {**d, "message_id": payload["id"], "uuid": payload["uuid"], "address": address,
                  "attempts": 1, "last_status": 200, "last_error": None, "next_attempt_at": None}
     assert d["finished_at"] and d["created_at"].endswith("Z")
-    # the secret is shown once: never in the list or the webhook itself
+    # the secret is shown once: never in the list or the webhook itself, and never logged
     assert "secret" not in api.get(f"/api/webhooks/{hook['id']}").json()
     assert all("secret" not in w for w in api.get("/api/webhooks").json()["webhooks"])
+    logs = [p for p in (TOP / "var" / "log").glob("*.log") if p.is_file()]
+    assert any(p.name == "webhookd.log" for p in logs)
+    for log in logs:
+        assert secret.encode() not in log.read_bytes(), log
 
 
 def test_a_domain_webhook_fires_for_every_address_of_the_account_only(make_account, receiver,
@@ -349,10 +353,15 @@ def test_mail_is_stored_while_the_worker_is_stopped_and_posted_once_it_runs(make
 class SecondWorker:
     """Another tempmail-webhookd on the same database, as on a second host, logging to a file."""
 
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, **settings):
         from conftest import ENV
         self.log = tmp_path / "webhookd-2.log"
         conf = ENV.get("TEMPMAIL_CONF", str(TOP / "var" / "tempmail.conf"))
+        if settings:                    # the stack's file, with these settings last (they win)
+            text = open(conf).read() + "".join(f"\n{k} = {v}" for k, v in settings.items()) + "\n"
+            conf = tmp_path / "tempmail.conf"
+            conf.write_text(text)
+            conf.chmod(0o600)
         self.proc = subprocess.Popen([str(TOP / "milter" / "tempmail-webhookd"), "-f", "-c", conf],
                                      stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
 
@@ -410,3 +419,30 @@ def test_the_standby_worker_takes_over_when_the_first_stops(standby, receiver, s
         code = second.stop()
         stack("start", "webhookd")
     assert code == 0
+
+
+@pytest.mark.faults
+def test_a_delivery_that_keeps_failing_is_given_up_after_webhook_retry_for(make_account, receiver,
+                                                                          smtp_addr, tmp_path):
+    """With webhook_retry_for = 3 (a worker of its own, the stack's stopped): attempts after
+    1 s and 2 s more, the last one at 3 s, then "failed" and no next attempt."""
+    api = make_account(balance="1")
+    address = api.post("/api/mail/generate").json()["email"]
+    path = new_path()
+    receiver.script(path, [500] * 20)
+    made = create(api, url=receiver.url(path), address=address)
+    stack("stop", "webhookd")
+    worker = SecondWorker(tmp_path, webhook_retry_for=3, webhook_retry_base=1)
+    try:
+        send_mail(smtp_addr, "a@example.com", [address], subject="never accepted")
+        log = wait_for(lambda: [d for d in deliveries(api, made["webhook_id"]) if d["state"] == "failed"],
+                       timeout=60)
+    finally:
+        worker.stop()
+        stack("start", "webhookd")
+    assert len(log) == 1, deliveries(api, made["webhook_id"])
+    d = log[0]
+    # 3 on an idle machine (0, 1, 3 s); a slow first attempt can leave room for only 2
+    assert 2 <= d["attempts"] == len(receiver.got(path)) <= 3
+    assert d["last_status"] == 500 and d["last_error"] == "HTTP 500"
+    assert d["next_attempt_at"] is None and d["finished_at"] >= d["last_attempt_at"]
