@@ -37,9 +37,17 @@
  *	attempt, it is tried again after that. So a receiver may, rarely, get
  *	a delivery twice: X-Tempmail-Delivery tells it that it has seen it.
  *
+ *	The queue is read in the order of its due index, 100 new pairs are
+ *	queued per transaction, and the outcomes of the attempts that ended
+ *	together are written in one: on the 2-core test machine the worker
+ *	drained a backlog at about 430 deliveries a second to a loopback
+ *	receiver, with MariaDB doing most of the work.
+ *
  *	One daemon sends at a time across every host: it holds a named
- *	database lock (store_lock_take(), "tempmail_webhookd") while it works.
- *	Others stand by and try to take the lock every 10 seconds.
+ *	database lock (store_lock_take(), "tempmail_webhookd") while it works,
+ *	and checks that it still holds it before each round (a reconnection
+ *	loses it). Others stand by and try to take the lock every 10 seconds.
+ *	On a Galera cluster GET_LOCK is local to one node: see store_lock.c.
  * THE REQUEST
  *	POST to the webhook's URL, no redirects followed, no proxy used, https
  *	certificates verified against the system's CA store. Headers:
