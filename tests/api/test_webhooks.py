@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import shutil
 import smtplib
 import socket
 import subprocess
@@ -353,7 +354,7 @@ def test_mail_is_stored_while_the_worker_is_stopped_and_posted_once_it_runs(make
 class SecondWorker:
     """Another tempmail-webhookd on the same database, as on a second host, logging to a file."""
 
-    def __init__(self, tmp_path, **settings):
+    def __init__(self, tmp_path, wrapper=(), **settings):
         from conftest import ENV
         self.log = tmp_path / "webhookd-2.log"
         conf = ENV.get("TEMPMAIL_CONF", str(TOP / "var" / "tempmail.conf"))
@@ -362,7 +363,7 @@ class SecondWorker:
             conf = tmp_path / "tempmail.conf"
             conf.write_text(text)
             conf.chmod(0o600)
-        self.proc = subprocess.Popen([str(TOP / "milter" / "tempmail-webhookd"), "-f", "-c", conf],
+        self.proc = subprocess.Popen([*wrapper, str(TOP / "milter" / "tempmail-webhookd"), "-f", "-c", str(conf)],
                                      stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
 
     def said(self, text):
@@ -446,3 +447,36 @@ def test_a_delivery_that_keeps_failing_is_given_up_after_webhook_retry_for(make_
     assert 2 <= d["attempts"] == len(receiver.got(path)) <= 3
     assert d["last_status"] == 500 and d["last_error"] == "HTTP 500"
     assert d["next_attempt_at"] is None and d["finished_at"] >= d["last_attempt_at"]
+
+
+@pytest.mark.faults
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="no valgrind")
+def test_the_worker_under_valgrind_has_no_errors_and_no_leaks(make_account, receiver, smtp_addr,
+                                                              tmp_path):
+    """A delivery, one retried after a 500, and one refused connection, with the worker
+    under valgrind (memcheck, full leak check) instead of the stack's; then SIGTERM."""
+    api = make_account(balance="1")
+    address = api.post("/api/mail/generate").json()["email"]
+    ok, flaky = new_path(), new_path()
+    receiver.script(flaky, [500])
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    for url in (receiver.url(ok), receiver.url(flaky), f"http://127.0.0.1:{hole.getsockname()[1]}/"):
+        create(api, url=url, address=address)
+    vg_log = tmp_path / "valgrind.log"
+    stack("stop", "webhookd")
+    worker = SecondWorker(tmp_path, wrapper=(
+        "valgrind", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite",
+        "--show-leak-kinds=definite", f"--suppressions={TOP / 'tests' / 'milter' / 'valgrind.supp'}",
+        f"--log-file={vg_log}"))
+    try:
+        assert wait_for(lambda: worker.said("holding the lock"), timeout=60), worker.log.read_text()
+        send_mail(smtp_addr, "a@example.com", [address], subject="under valgrind")
+        assert wait_for(lambda: receiver.got(ok) and len(receiver.got(flaky)) == 2, timeout=60)
+        assert wait_for(lambda: worker.said("Couldn't connect"), timeout=30)
+    finally:
+        code = worker.stop()
+        hole.close()
+        stack("start", "webhookd")
+    summary = vg_log.read_text()
+    assert code == 0 and "ERROR SUMMARY: 0 errors" in summary, summary[-3000:]
