@@ -446,6 +446,8 @@ extern int store_delivery_prune(DB *db, long keep, long *deleted);
 /* The recorded schema version, 0 when the schema was never loaded. */
 extern int store_schema_version(DB *db, long *version);
 extern int store_schema_record(DB *db, long version);
+/* 1 when that version is recorded as applied, 0 when not, or DB_EFAIL. */
+extern int store_schema_has(DB *db, long version);
 
 /* ---- the operator's command line (store_ctl.c) ------------------------- */
 
