@@ -7,6 +7,7 @@
  *	GET  /api/domains/user
  *	POST /api/domains/add			{"domain": "example.com"}
  *	POST /api/domains/{domain_id}/verify
+ *	PATCH /api/domains/{domain_id}		{"catch_all": true|false}
  * DESCRIPTION
  *	The routes of the "Domain Management", "Add Domain" and "Verify Domain"
  *	sections of the leveragers document. Every route needs an X-API-KEY; an
@@ -27,10 +28,18 @@
  *	relays it, the milter captures its mail); otherwise 422 tells which
  *	record is missing or wrong and what was found. Verifying an active
  *	domain again answers 200 with its first verified_at, without DNS.
+ *
+ *	Beyond the document, a domain object carries "catch_all" (false unless
+ *	its owner set it), and PATCH sets it: with catch_all on, an active
+ *	domain takes mail for any local part that generate would take, and
+ *	the milter makes the mailbox, owned by the domain's owner and free of
+ *	charge, when its first message is stored. Only an active domain can be
+ *	turned on (409 otherwise); turning off works in any state. System
+ *	domains are nobody's, so they are never found here (404).
  * DIAGNOSTICS
  *	400 malformed body or invalid domain name; 404 no such domain of the
  *	caller; 409 the name is taken (by anyone, or a system domain) or the
- *	domain was disabled by the operator; 422 the DNS records are not (yet)
+ *	domain was disabled by the operator (or, for catch-all, is not active); 422 the DNS records are not (yet)
  *	right, a state of the world the client fixes before retrying the same
  *	request, unlike 400 which means the request itself is wrong; 503 the
  *	database or the resolver failed (logged, not shown).
@@ -71,6 +80,7 @@ static json_object *domains_json(const STORE_DOMAIN *d)
     json_object_object_add(o, "created_at", reply_time(d->created_at, 0));
     json_object_object_add(o, "mx_record", json_object_new_string(cfg.mail_host));
     json_object_object_add(o, "txt_record", json_object_new_string(d->token));
+    json_object_object_add(o, "catch_all", json_object_new_boolean(d->catch_all));
 
     json_object *records = json_object_new_array();
     json_object *mx = json_object_new_object();
@@ -261,29 +271,39 @@ static void domains_verified(HTTP_REQUEST *req, const STORE_DOMAIN *d)
     reply_json(req, 200, out);
 }
 
-static void domains_verify(HTTP_REQUEST *req)
+/* The caller's domain named by the path's {domain_id}: 0, or -1 with 404 or 503 answered. */
+static int domains_find_param(HTTP_REQUEST *req, DB *db, const STORE_PRINCIPAL *who,
+                              STORE_DOMAIN *d)
 {
-    DB *db;
-    STORE_PRINCIPAL who;
-    STORE_DOMAIN d;
     const char *arg = req->params[0];
-
-    if ((db = api_db(req)) == NULL || api_authenticate(req, db, &who) != 0)
-        return;
     /* An id that is not a number names no domain: 404 like any other unknown id. */
     unsigned long long id = 0;
     int rc = STORE_NOTFOUND;
     if (strspn(arg, "0123456789") == strlen(arg) && strlen(arg) <= 19
         && (id = strtoull(arg, NULL, 10)) != 0)
-        rc = store_domain_find_owned(db, id, who.account_id, &d);
+        rc = store_domain_find_owned(db, id, who->account_id, d);
     if (rc == STORE_NOTFOUND) {
         reply_error(req, 404, "Domain not found");
-        return;
+        return -1;
     }
     if (rc != 0) {
         api_db_failed(req, db, "find domain");
-        return;
+        return -1;
     }
+    return 0;
+}
+
+static void domains_verify(HTTP_REQUEST *req)
+{
+    DB *db;
+    STORE_PRINCIPAL who;
+    STORE_DOMAIN d;
+    int rc;
+
+    if ((db = api_db(req)) == NULL || api_authenticate(req, db, &who) != 0)
+        return;
+    if (domains_find_param(req, db, &who, &d) != 0)
+        return;
     if (strcmp(d.status, "active") == 0) {
         domains_verified(req, &d);
         return;
@@ -330,10 +350,56 @@ static void domains_verify(HTTP_REQUEST *req)
     domains_verified(req, &d);
 }
 
+/* PATCH {"catch_all": true|false}: the one setting of a domain its owner may change. */
+static void domains_update(HTTP_REQUEST *req)
+{
+    DB *db;
+    STORE_PRINCIPAL who;
+    STORE_DOMAIN d;
+    json_object *body, *value;
+
+    if ((db = api_db(req)) == NULL || api_authenticate(req, db, &who) != 0)
+        return;
+    if ((body = api_json_body(req)) == NULL)
+        return;
+    if (!json_object_object_get_ex(body, "catch_all", &value)
+        || !json_object_is_type(value, json_type_boolean)) {
+        json_object_put(body);
+        reply_error(req, 400, "Field 'catch_all' is required and must be true or false");
+        return;
+    }
+    int on = json_object_get_boolean(value);
+    json_object_put(body);
+    if (domains_find_param(req, db, &who, &d) != 0)
+        return;
+    if (on && strcmp(d.status, "active") != 0) {
+        reply_error(req, 409, "Catch-all needs a verified (active) domain");
+        return;
+    }
+    int rc = store_domain_set_catch_all(db, d.id, who.account_id, on, &d);
+    if (rc == STORE_NOTFOUND) {
+        reply_error(req, 404, "Domain not found");     /* deleted meanwhile */
+        return;
+    }
+    if (rc != 0) {
+        api_db_failed(req, db, "update domain");
+        return;
+    }
+    if (d.catch_all != on) {
+        reply_error(req, 409, "Catch-all needs a verified (active) domain");  /* disabled meanwhile */
+        return;
+    }
+    json_object *out = json_object_new_object();
+    json_object_object_add(out, "message", json_object_new_string("Domain updated successfully"));
+    json_object_object_add(out, "domain", domains_json(&d));
+    reply_json(req, 200, out);
+}
+
 static const HTTP_ROUTE domains_routes[] = {
     { "GET", "/api/domains/user", domains_list },
     { "POST", "/api/domains/add", domains_add },
     { "POST", "/api/domains/{}/verify", domains_verify },
+    { "PATCH", "/api/domains/{}", domains_update },
     { 0 },
 };
 

@@ -7,6 +7,7 @@
  *	POST /api/mail/generate		{"domain": "...", "prefix": "..."} (both optional)
  *	GET  /api/mail/list?page=&per_page=
  *	GET  /api/mail/inbox/{email_address}[?since=ISO8601][&wait=SECONDS]
+ *	GET  /api/mail/inbox/{email_address}/events[?after=ID]	(text/event-stream)
  *	GET  /api/mail/search?q=WORDS[&address=EMAIL][&page=][&per_page=]
  * DESCRIPTION
  *	The routes of the "Email Generation", "List Emails" and "Get Email
@@ -17,6 +18,12 @@
  *	after it) and wait (1 to 60): with nothing to list, the answer waits
  *	until a message arrives or the time is up (then "emails" is empty).
  *	Each message also carries "links" and "codes" (inbox.h).
+ *
+ *	events (beyond the document) is the inbox as Server-Sent Events
+ *	(evstream.h): each new message is one event whose data is the object the
+ *	inbox lists, id its "id", so Last-Event-ID resumes. EventSource sends no
+ *	headers: the web session's cookie authenticates it too (a GET needs no
+ *	CSRF token). It counts once against the rate limit, at opening.
  *
  *	search (beyond the document too) finds the caller's live messages whose
  *	sender, subject or body hold every word of q (MariaDB FULLTEXT; a word
@@ -33,6 +40,7 @@
 #include "address.h"
 #include "api.h"
 #include "config.h"
+#include "evstream.h"
 #include "inbox.h"
 #include "reply.h"
 #include "store.h"
@@ -199,6 +207,11 @@ static void mail_inbox(HTTP_REQUEST *req)
     reply_json(req, 200, out);
 }
 
+static void mail_events(HTTP_REQUEST *req)
+{
+    evstream_route(req, "Email address not found", inbox_message_json);
+}
+
 static void mail_search(HTTP_REQUEST *req)
 {
     DB *db;
@@ -259,6 +272,7 @@ static const HTTP_ROUTE mail_routes[] = {
     { "POST", "/api/mail/generate", mail_generate },
     { "GET", "/api/mail/list", mail_list },
     { "GET", "/api/mail/inbox/{}", mail_inbox },
+    { "GET", "/api/mail/inbox/{}/events", mail_events },
     { "GET", "/api/mail/search", mail_search },
     { 0 },
 };

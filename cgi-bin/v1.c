@@ -7,6 +7,7 @@
  *	POST   /api/v1/inboxes
  *	GET    /api/v1/inboxes/{email}/messages[?since=ISO8601][&wait=SECONDS]
  *	GET    /api/v1/messages?recipient=EMAIL[&since=ISO8601][&wait=SECONDS]
+ *	GET    /api/v1/inboxes/{email}/events[?after=ID]	(text/event-stream)
  *	DELETE /api/v1/inboxes/{email}		(the inbox and its mail)
  *	POST   /api/v1/keys				(no key needed)
  *	POST   /api/v1/admin/keys		{"name": "..."} (optional)
@@ -24,6 +25,9 @@
  *	wait (1 to 60 seconds) holds an empty answer until a message arrives
  *	or the time is up (inbox.h). Each message also carries "links" and
  *	"codes", found in its bodies (inbox.h).
+ *	events streams the inbox as Server-Sent Events (evstream.h): data is
+ *	the message as listed here; the event id is the internal message
+ *	number (the "id" field is the uuid), which Last-Event-ID resumes from.
  *	An inbox of another account, or of nobody, is 404 alike. DELETE of an
  *	inbox removes it with its messages; mail to it is refused from then on.
  *	(A message's raw source, attachments and deletion by its "id" are
@@ -56,6 +60,7 @@
 #include "api.h"
 #include "auth.h"
 #include "config.h"
+#include "evstream.h"
 #include "inbox.h"
 #include "log.h"
 #include "reply.h"
@@ -188,6 +193,11 @@ static void v1_inbox_messages(HTTP_REQUEST *req)
     if (inbox_query_since(req, since, sizeof(since)) != 0 || inbox_query_wait(req, &wait) != 0)
         return;
     v1_messages_reply(req, db, &who, req->params[0], since, wait);
+}
+
+static void v1_inbox_events(HTTP_REQUEST *req)
+{
+    evstream_route(req, "Inbox not found", v1_message_json);
 }
 
 static void v1_inbox_delete(HTTP_REQUEST *req)
@@ -401,6 +411,7 @@ static void v1_admin_key_revoke(HTTP_REQUEST *req)
 static const HTTP_ROUTE v1_routes[] = {
     { "POST", "/api/v1/inboxes", v1_inbox_create },
     { "GET", "/api/v1/inboxes/{}/messages", v1_inbox_messages },
+    { "GET", "/api/v1/inboxes/{}/events", v1_inbox_events },
     { "DELETE", "/api/v1/inboxes/{}", v1_inbox_delete },
     { "GET", "/api/v1/messages", v1_messages },
     { "POST", "/api/v1/keys", v1_key_free },

@@ -51,6 +51,7 @@ struct config {
     long max_message_size;      /* bytes; larger mail gets 552 5.3.4 */
     long max_request_body;      /* bytes of an HTTP request body */
     long http_threads;          /* requests one route process serves at once (http.h) */
+    long event_stream_seconds;  /* an inbox event stream ends after this long (evstream.h) */
     char *master_key_hash;      /* hex SHA-256 of the admin master key, or empty */
     long rate_free;             /* requests per hour, free tier */
     long rate_pro;              /* requests per hour, pro tier */

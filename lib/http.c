@@ -228,27 +228,57 @@ void http_at_finish(HTTP_REQUEST *req, void (*fn)(void))
     impl->at_finish = fn;
 }
 
-void http_respond(HTTP_REQUEST *req, int status, const char *content_type,
-                  const char *body, size_t len)
+/* The status line and headers of the one answer; framing says how the body ends. */
+static void http_put_head(HTTP_REQUEST *req, int status, const char *content_type,
+                          const char *framing)
 {
     struct http_impl *impl = req->impl;
 
     if (req->answered)
         log_panic("route answered twice: %s %s", req->method, req->path);
     req->answered = 1;
-    /* FCGX_FPrintF has its own printf that knows no %zu: format here. */
     char head[HTTP_EXTRA_HEADERS + 512];
     int n = snprintf(head, sizeof(head),
                      "Status: %d %s\r\n"
                      "Content-Type: %s\r\n"
-                     "Content-Length: %zu\r\n"
-                     "Cache-Control: no-store\r\n"
+                     "%s"
                      "X-Content-Type-Options: nosniff\r\n"
                      "%s\r\n",
-                     status, http_status_text(status), content_type, len, impl->headers);
+                     status, http_status_text(status), content_type, framing, impl->headers);
     FCGX_PutStr(head, n > 0 && (size_t)n < sizeof(head) ? n : 0, impl->fcgx.out);
+}
+
+void http_respond(HTTP_REQUEST *req, int status, const char *content_type,
+                  const char *body, size_t len)
+{
+    struct http_impl *impl = req->impl;
+    /* FCGX_FPrintF has its own printf that knows no %zu: format here. */
+    char framing[96];
+
+    snprintf(framing, sizeof(framing), "Content-Length: %zu\r\nCache-Control: no-store\r\n", len);
+    http_put_head(req, status, content_type, framing);
     if (len > 0)
         FCGX_PutStr(body, (int)len, impl->fcgx.out);
+}
+
+/*
+ * A streamed answer: no Content-Length (the web server ends the body when we
+ * finish), and each write is flushed at once, so a Server-Sent Event leaves the
+ * process when it is written rather than when the request ends.
+ */
+int http_stream_begin(HTTP_REQUEST *req, const char *content_type)
+{
+    http_put_head(req, 200, content_type, "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
+    return http_stream_write(req, "", 0);
+}
+
+int http_stream_write(HTTP_REQUEST *req, const char *data, size_t len)
+{
+    struct http_impl *impl = req->impl;
+
+    if (len > 0 && FCGX_PutStr(data, (int)len, impl->fcgx.out) != (int)len)
+        return -1;
+    return FCGX_FFlush(impl->fcgx.out) == 0 && FCGX_GetError(impl->fcgx.out) == 0 ? 0 : -1;
 }
 
 /* Read the body, refusing before reading when it is larger than allowed. */

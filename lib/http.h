@@ -26,6 +26,9 @@
  *	const char *http_status_text(int status);
  *	int	http_peer_fd(const HTTP_REQUEST *req);
  *	void	http_at_finish(HTTP_REQUEST *req, void (*fn)(void));
+ *
+ *	int	http_stream_begin(HTTP_REQUEST *req, const char *content_type);
+ *	int	http_stream_write(HTTP_REQUEST *req, const char *data, size_t len);
  * DESCRIPTION
  *	http_serve() loads the configuration, then accepts FastCGI requests
  *	forever. For each it decodes the path (percent escapes undone), caps the
@@ -53,6 +56,14 @@
  *	http_at_finish() asks for fn to be called, in the request's thread,
  *	once the request is answered (one function a request; lib/api.c gives
  *	its database connection back with it).
+ *
+ *	http_stream_begin() answers 200 with content_type, "Cache-Control:
+ *	no-cache" and no Content-Length, in place of http_respond(); the
+ *	handler then sends the body piece by piece with http_stream_write(),
+ *	each piece flushed to the web server at once (FCGX_FFlush), for a
+ *	stream such as text/event-stream. Both return 0, or -1 when the web
+ *	server is gone (the handler then stops writing and returns). The web
+ *	server must pass the body on unbuffered (etc/lighttpd, etc/apache2).
  * SECURITY
  *	Header values written by handlers must not hold CR or LF; http_add_header()
  *	drops a header that does.
@@ -96,6 +107,8 @@ extern void http_respond(HTTP_REQUEST *req, int status, const char *content_type
 extern const char *http_status_text(int status);
 extern int http_peer_fd(const HTTP_REQUEST *req);
 extern void http_at_finish(HTTP_REQUEST *req, void (*fn)(void));
+extern int http_stream_begin(HTTP_REQUEST *req, const char *content_type);
+extern int http_stream_write(HTTP_REQUEST *req, const char *data, size_t len);
 
 /* Pure helpers, exposed for the unit tests. */
 extern int http_percent_decode(const char *in, size_t in_len, char *out, size_t out_len, int plus_is_space);

@@ -117,6 +117,7 @@ typedef struct store_domain {
     char token[65];                 /* the TXT value that proves control; "" for system domains */
     char verified_at[32];           /* SQL text, UTC; "" until verified */
     char created_at[32];            /* SQL text, UTC */
+    int catch_all;                  /* 1: mail to any local part makes its mailbox */
 } STORE_DOMAIN;
 
 extern int store_domain_find(DB *db, const char *name, STORE_DOMAIN *domain);
@@ -134,6 +135,12 @@ extern int store_domain_find_owned(DB *db, unsigned long long id, unsigned long 
 /* Make an owned pending domain active, verified now; *domain gets its new state. */
 extern int store_domain_mark_verified(DB *db, unsigned long long id, unsigned long long owner_id,
                                       STORE_DOMAIN *domain);
+/*
+ * Turn catch-all on or off for a domain owner_id owns; on only takes on an active domain
+ * (the caller checks the status in *domain, the state after the change).
+ */
+extern int store_domain_set_catch_all(DB *db, unsigned long long id, unsigned long long owner_id,
+                                      int on, STORE_DOMAIN *domain);
 
 /* ---- mailboxes (store_mailbox.c) ---------------------------------------- */
 
@@ -181,6 +188,15 @@ typedef struct store_message {
 /* Live messages of one mailbox, newest first; since (SQL text, or NULL): only newer. */
 extern int store_messages_of_mailbox(DB *db, unsigned long long mailbox_id, const char *since,
                                      STORE_MESSAGE **messages, size_t *count);
+/*
+ * Up to limit live messages of one mailbox with an id above after_id, oldest (lowest id)
+ * first: the inbox event stream's read (evstream.h). Ids of one mailbox grow in the order
+ * their deliveries commit (store_message_deliver locks the mailbox rows first).
+ */
+extern int store_messages_after(DB *db, unsigned long long mailbox_id, unsigned long long after_id,
+                                long limit, STORE_MESSAGE **messages, size_t *count);
+/* The highest message id a mailbox ever got that is still stored; 0 when none. */
+extern int store_messages_last_id(DB *db, unsigned long long mailbox_id, unsigned long long *id);
 extern void store_messages_free(STORE_MESSAGE *messages, size_t count);
 /*
  * One page of the account's live messages matching query (words of sender, subject or body;
@@ -197,6 +213,7 @@ enum store_rcpt {
     STORE_RCPT_OTHER = 0,       /* not a managed domain: leave the recipient alone */
     STORE_RCPT_CAPTURE = 1,     /* a live mailbox: *mailbox_id is set */
     STORE_RCPT_UNKNOWN = 2,     /* a managed domain without such a live mailbox: 550 */
+    STORE_RCPT_CATCHALL = 3,    /* no such mailbox, but a catch-all domain: made on delivery */
 };
 
 /* Classify a recipient address (lowercase, no angle brackets): an enum store_rcpt or DB_EFAIL. */
@@ -211,6 +228,18 @@ extern int store_rcpt_check(DB *db, const char *address, unsigned long long *mai
 extern int store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t n,
                                  const char *envelope_from, const MIME_MESSAGE *msg,
                                  const char *raw, int raw_fd, size_t raw_len, long ttl);
+/*
+ * The same, where some recipients were STORE_RCPT_CATCHALL: for each i with mailbox_ids[i]
+ * 0, the mailbox at create[i] (the address as checked) is made first, in the same
+ * transaction, owned by the domain's owner, free of charge (mail, not the owner, asks for
+ * it), or found when a delivery at the same moment made it; its id is written into
+ * mailbox_ids[i]. A mailbox listed twice gets the message once. STORE_NOTFOUND: the domain
+ * stopped being catch-all since RCPT (nothing stored).
+ */
+extern int store_message_deliver_catchall(DB *db, unsigned long long *mailbox_ids,
+                                          const char *const *create, size_t n,
+                                          const char *envelope_from, const MIME_MESSAGE *msg,
+                                          const char *raw, int raw_fd, size_t raw_len, long ttl);
 
 /* ---- API keys for the aurelion dialect (store_key.c) ------------------- */
 

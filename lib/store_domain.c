@@ -29,7 +29,8 @@
 
 /* Every read of a domain selects these columns in this order. */
 #define STORE_DOMAIN_COLUMNS \
-    "SELECT id, owner_id, name, status, verification_token, verified_at, created_at FROM domains"
+    "SELECT id, owner_id, name, status, verification_token, verified_at, created_at, catch_all" \
+    " FROM domains"
 
 static void store_domain_from_row(const DB_RESULT *res, size_t row, STORE_DOMAIN *domain)
 {
@@ -41,6 +42,7 @@ static void store_domain_from_row(const DB_RESULT *res, size_t row, STORE_DOMAIN
     snprintf(domain->token, sizeof(domain->token), "%s", db_get(res, row, 4));
     snprintf(domain->verified_at, sizeof(domain->verified_at), "%s", db_get(res, row, 5));
     snprintf(domain->created_at, sizeof(domain->created_at), "%s", db_get(res, row, 6));
+    domain->catch_all = db_get_ll(res, row, 7) != 0;
 }
 
 /* The one row res must hold, or STORE_NOTFOUND; res is freed either way. */
@@ -146,6 +148,19 @@ int store_domain_mark_verified(DB *db, unsigned long long id, unsigned long long
                            "UPDATE domains SET status = 'active', verified_at = UTC_TIMESTAMP(3)"
                            " WHERE id = ? AND owner_id = ? AND status = 'pending'",
                            "uu", id, owner_id);
+    if (rc < 0)
+        return (int)rc;
+    return store_domain_find_owned(db, id, owner_id, domain);
+}
+
+int store_domain_set_catch_all(DB *db, unsigned long long id, unsigned long long owner_id,
+                               int on, STORE_DOMAIN *domain)
+{
+    /* owner_id is never NULL here, so a system domain is never touched. */
+    long long rc = db_exec(db,
+                           "UPDATE domains SET catch_all = ?"
+                           " WHERE id = ? AND owner_id = ? AND (status = 'active' OR ? = 0)",
+                           "iuui", (long long)(on != 0), id, owner_id, (long long)(on != 0));
     if (rc < 0)
         return (int)rc;
     return store_domain_find_owned(db, id, owner_id, domain);

@@ -147,6 +147,37 @@ int store_messages_of_mailbox(DB *db, unsigned long long mailbox_id, const char 
     return 0;
 }
 
+int store_messages_after(DB *db, unsigned long long mailbox_id, unsigned long long after_id,
+                         long limit, STORE_MESSAGE **messages, size_t *count)
+{
+    DB_RESULT *res;
+    int rc = db_query(db, &res,
+                      "SELECT " STORE_MESSAGE_COLUMNS
+                      " FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id"
+                      " WHERE m.mailbox_id = ? AND m.id > ? AND m.expires_at > UTC_TIMESTAMP(3)"
+                      " ORDER BY m.id LIMIT ?",
+                      "uui", mailbox_id, after_id, (long long)limit);
+    *messages = NULL;
+    *count = 0;
+    if (rc != 0)
+        return rc;
+    store_messages_from_result(res, messages, count);
+    db_result_free(res);
+    return 0;
+}
+
+int store_messages_last_id(DB *db, unsigned long long mailbox_id, unsigned long long *id)
+{
+    DB_RESULT *res;
+    int rc = db_query(db, &res, "SELECT COALESCE(MAX(id), 0) FROM messages WHERE mailbox_id = ?",
+                      "u", mailbox_id);
+    if (rc != 0)
+        return rc;
+    *id = (unsigned long long)db_get_ll(res, 0, 0);
+    db_result_free(res);
+    return 0;
+}
+
 void store_messages_from_result(const DB_RESULT *res, STORE_MESSAGE **messages, size_t *count)
 {
     size_t n = db_rows(res);

@@ -10,6 +10,8 @@
  *	int	store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t n,
  *			const char *envelope_from, const MIME_MESSAGE *msg,
  *			const char *raw, int raw_fd, size_t raw_len, long ttl);
+ *	int	store_message_deliver_catchall(DB *db, unsigned long long *mailbox_ids,
+ *			const char *const *create, size_t n, ...same as above...);
  * DESCRIPTION
  *	store_rcpt_check() answers, in one statement, the milter's question for
  *	each RCPT TO: is the domain one of ours (active), and is there a live
@@ -18,12 +20,24 @@
  *
  *	store_message_deliver() stores one messages row (with a fresh random v4
  *	UUID, received now, expiring ttl seconds later) and its attachments rows
- *	for every mailbox, in one transaction: a failure rolls everything back,
+ *	for every mailbox, in one transaction (or, for one mailbox and no
+ *	attachment, in one INSERT under autocommit): a failure rolls everything back,
  *	so the milter can tempfail and the sending MTA retry without duplicates.
  *	The raw source is raw_len bytes at raw, or, with raw_fd not -1, in that
  *	file from offset 0 (streamed: a large message never sits in memory). The
  *	row and attachments are sent once; the server copies them for every
  *	further mailbox.
+ *
+ *	A domain whose owner turned catch_all on answers STORE_RCPT_CATCHALL
+ *	for an unknown local part that generate would take (address.h), and
+ *	store_message_deliver_catchall() then makes that mailbox inside the
+ *	delivery's transaction: a failed delivery leaves no empty mailbox
+ *	behind, and concurrent first deliveries end in one mailbox (the
+ *	domain row is locked while the mailbox is made).
+ *
+ *	Before any message row, the transaction locks the rows of its
+ *	mailboxes, so the message ids of one mailbox follow the order of the
+ *	commits: the inbox event stream (evstream.h) resumes by id.
  *
  *	Text is clipped to what its column holds, at a UTF-8 character boundary:
  *	the server runs in strict mode and would otherwise refuse the whole
@@ -32,7 +46,9 @@
  *	'?' for the same reason.
  * DIAGNOSTICS
  *	store_rcpt_check() returns an enum store_rcpt, or DB_EFAIL.
- *	store_message_deliver() returns 0, or DB_EFAIL after a rollback.
+ *	store_message_deliver() returns 0, or DB_EFAIL after a rollback;
+ *	store_message_deliver_catchall() also STORE_NOTFOUND (a domain stopped
+ *	being catch-all), after a rollback.
  *--*/
 
 #include <stdio.h>
@@ -41,6 +57,7 @@
 
 #include <sodium.h>
 
+#include "address.h"
 #include "store.h"
 
 /* Column sizes from sql/schema.sql: VARCHAR counts characters, MEDIUMTEXT bytes. */
@@ -148,6 +165,14 @@ int store_rcpt_check(DB *db, const char *address, unsigned long long *mailbox_id
     if (at == NULL || at[1] == '\0')
         return STORE_RCPT_OTHER;        /* a bare local name: not for a managed domain */
     size_t len = strlen(at + 1);
+    /* A catch-all domain takes a new local part only if generate would have made it. */
+    char local[65];
+    int valid_local = (size_t)(at - address) < sizeof(local) && strlen(address) <= ADDRESS_MAX;
+    if (valid_local) {
+        memcpy(local, address, (size_t)(at - address));
+        local[at - address] = '\0';
+        valid_local = address_valid_local(local);
+    }
     char *undotted = NULL;
     if (at[len] == '.') {               /* "box@example.org." is the same address */
         len--;
@@ -168,7 +193,7 @@ int store_rcpt_check(DB *db, const char *address, unsigned long long *mailbox_id
      */
     DB_RESULT *res;
     int rc = db_query(db, &res,
-                      "SELECT m.id FROM domains d"
+                      "SELECT m.id, d.catch_all AND d.owner_id IS NOT NULL FROM domains d"
                       " LEFT JOIN mailboxes m ON m.address = ? AND m.domain_id = d.id"
                       " AND (m.expires_at IS NULL OR m.expires_at > UTC_TIMESTAMP(3))"
                       " WHERE d.name = ? AND d.status = 'active'",
@@ -180,7 +205,7 @@ int store_rcpt_check(DB *db, const char *address, unsigned long long *mailbox_id
     int verdict = STORE_RCPT_OTHER;
     if (db_rows(res) > 0) {
         if (db_isnull(res, 0, 0)) {
-            verdict = STORE_RCPT_UNKNOWN;
+            verdict = db_get_ll(res, 0, 1) && valid_local ? STORE_RCPT_CATCHALL : STORE_RCPT_UNKNOWN;
         } else {
             verdict = STORE_RCPT_CAPTURE;
             *mailbox_id = (unsigned long long)db_get_ll(res, 0, 0);
@@ -249,9 +274,136 @@ static int store_message_copy(DB *db, unsigned long long from_id, unsigned long 
     return copied == (long long)n_attachments ? 0 : DB_EFAIL;
 }
 
+/*
+ * Lock the mailbox rows, lowest id first (two deliveries never wait on each other in a
+ * circle), before any message row is made: deliveries to one mailbox then take their
+ * message ids in the order they commit, so a reader that has seen id N (the inbox event
+ * stream, evstream.h) can never miss a message with a lower id committed later.
+ */
+static int store_lock_mailboxes(DB *db, const unsigned long long *mailbox_ids, size_t n)
+{
+    unsigned long long done = 0;
+
+    for (size_t k = 0; k < n; k++) {
+        unsigned long long next = 0;
+        for (size_t i = 0; i < n; i++)
+            if (mailbox_ids[i] > done && (next == 0 || mailbox_ids[i] < next))
+                next = mailbox_ids[i];
+        if (next == 0)
+            break;
+        DB_RESULT *res;
+        if (db_query(db, &res, "SELECT id FROM mailboxes WHERE id = ? FOR UPDATE", "u", next) != 0)
+            return DB_EFAIL;
+        db_result_free(res);
+        done = next;
+    }
+    return 0;
+}
+
+/*
+ * The mailbox of a catch-all address, made for its domain's owner unless it exists. The
+ * domain's row is locked first, so the first deliveries to new addresses of one domain
+ * take turns: the second finds the row the first committed. (Without that lock, three
+ * INSERTs of one new address at once deadlock in InnoDB on the unique key.) Like
+ * generate's, the mailbox never expires by itself; an expired row of the owner's at that
+ * address lives again. STORE_NOTFOUND: the domain is not (any more) an active catch-all one.
+ */
+static int store_catchall_mailbox(DB *db, const char *address, unsigned long long *mailbox_id)
+{
+    const char *at = strrchr(address, '@');
+    size_t len = at ? strlen(at + 1) : 0;
+    char domain[254];
+
+    if (len > 0 && at[len] == '.')
+        len--;                          /* "box@example.org." as store_rcpt_check() takes it */
+    if (len == 0 || len >= sizeof(domain))
+        return STORE_NOTFOUND;
+    memcpy(domain, at + 1, len);
+    domain[len] = '\0';
+    char *bare = strndup(address, (size_t)(at - address) + 1 + len);
+    if (bare == NULL)
+        return DB_EFAIL;
+    DB_RESULT *res = NULL;
+    unsigned long long domain_id = 0, owner_id = 0;
+    long long rc = db_query(db, &res,
+                            "SELECT id, owner_id FROM domains WHERE name = ? AND status = 'active'"
+                            " AND catch_all = 1 AND owner_id IS NOT NULL FOR UPDATE", "s", domain);
+    if (rc == 0 && db_rows(res) == 1) {
+        domain_id = (unsigned long long)db_get_ll(res, 0, 0);
+        owner_id = (unsigned long long)db_get_ll(res, 0, 1);
+    }
+    db_result_free(res);
+    res = NULL;
+    if (rc == 0 && domain_id == 0)
+        rc = STORE_NOTFOUND;
+    if (rc == 0)
+        rc = db_exec(db,
+                     "INSERT INTO mailboxes (address, domain_id, account_id, created_at)"
+                     " VALUES (?, ?, ?, UTC_TIMESTAMP(3))"
+                     " ON DUPLICATE KEY UPDATE expires_at = IF(account_id = VALUES(account_id)"
+                     " AND expires_at <= UTC_TIMESTAMP(3), NULL, expires_at)",
+                     "suu", bare, domain_id, owner_id);
+    if (rc >= 0)
+        rc = db_query(db, &res,
+                      "SELECT id FROM mailboxes WHERE address = ? AND domain_id = ? AND account_id = ?"
+                      " AND (expires_at IS NULL OR expires_at > UTC_TIMESTAMP(3)) FOR UPDATE",
+                      "suu", bare, domain_id, owner_id);
+    free(bare);
+    if (rc < 0)
+        return rc == STORE_NOTFOUND ? STORE_NOTFOUND : DB_EFAIL;
+    rc = db_rows(res) == 1 ? 0 : STORE_NOTFOUND;
+    if (rc == 0)
+        *mailbox_id = (unsigned long long)db_get_ll(res, 0, 0);
+    db_result_free(res);
+    return (int)rc;
+}
+
+/*
+ * Make the catch-all mailboxes (create[i] set, mailbox_ids[i] 0) and fill in their ids,
+ * then drop a mailbox that is there twice (two spellings of one new address): *n shrinks.
+ */
+static int store_catchall_fill(DB *db, unsigned long long *mailbox_ids, const char *const *create,
+                               size_t *n)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < *n; i++) {
+        if (mailbox_ids[i] == 0) {
+            int rc = create && create[i] ? store_catchall_mailbox(db, create[i], &mailbox_ids[i])
+                                         : STORE_NOTFOUND;
+            if (rc != 0)
+                return rc;
+        }
+        size_t j = 0;
+        while (j < kept && mailbox_ids[j] != mailbox_ids[i])
+            j++;
+        if (j == kept)
+            mailbox_ids[kept++] = mailbox_ids[i];
+    }
+    *n = kept;
+    return 0;
+}
+
 int store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t n,
                           const char *envelope_from, const MIME_MESSAGE *msg,
                           const char *raw, int raw_fd, size_t raw_len, long ttl)
+{
+    unsigned long long *ids = n ? malloc(n * sizeof(*ids)) : NULL;
+
+    if (n > 0 && ids == NULL)
+        return DB_EFAIL;
+    if (n > 0)
+        memcpy(ids, mailbox_ids, n * sizeof(*ids));
+    int rc = store_message_deliver_catchall(db, ids, NULL, n, envelope_from, msg, raw, raw_fd,
+                                            raw_len, ttl);
+    free(ids);
+    return rc;
+}
+
+int store_message_deliver_catchall(DB *db, unsigned long long *mailbox_ids,
+                                   const char *const *create, size_t n,
+                                   const char *envelope_from, const MIME_MESSAGE *msg,
+                                   const char *raw, int raw_fd, size_t raw_len, long ttl)
 {
     if (n == 0)
         return 0;
@@ -276,17 +428,56 @@ int store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t 
     if (env == NULL || from == NULL || subject == NULL || message_id == NULL
         || text == NULL || html == NULL)
         goto out;
+    char uuid[37];
+    store_uuid4(uuid);
+
+    /*
+     * One known mailbox and no attachments, the common case: one statement under
+     * autocommit, three round trips (BEGIN, the lock, COMMIT) cheaper than the
+     * transaction below. Its SELECT ... FOR UPDATE takes the mailbox lock that
+     * store_lock_mailboxes() would, before the row (and its id) is made.
+     */
+    if (n == 1 && msg->n_attachments == 0 && mailbox_ids[0] != 0) {
+        static const char insert_locked[] =
+            "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
+            " message_id, body_text, body_html, raw, size, received_at, expires_at)"
+            " SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3),"
+            " UTC_TIMESTAMP(3) + INTERVAL ? SECOND FROM mailboxes WHERE id = ? FOR UPDATE";
+        long long affected;
+        if (raw_fd >= 0)
+            affected = db_exec(db, insert_locked, "sssssssfuiu", uuid, env, from, subject,
+                               message_id, text, html, raw_fd, raw_len,
+                               (unsigned long long)raw_len, (long long)ttl, mailbox_ids[0]);
+        else
+            affected = db_exec(db, insert_locked, "sssssssbuiu", uuid, env, from, subject,
+                               message_id, text, html, (const void *)(raw ? raw : ""), raw_len,
+                               (unsigned long long)raw_len, (long long)ttl, mailbox_ids[0]);
+        /*
+         * 0 rows: the mailbox went away since RCPT (tempfail; the retry meets 550).
+         * db_exec() sends a statement again after a lost connection; had the first
+         * one committed before the loss, the second meets its own uuid (the table's
+         * only unique key besides id): the message is stored, once.
+         */
+        rc = affected == 1 || affected == DB_EDUP ? 0 : DB_EFAIL;
+        goto out;
+    }
+
     if (db_begin(db) != 0)
         goto out;
+    if ((rc = store_catchall_fill(db, mailbox_ids, create, &n)) != 0
+        || (rc = store_lock_mailboxes(db, mailbox_ids, n)) != 0) {
+        rc = rc == STORE_NOTFOUND ? rc : DB_EFAIL;
+        db_rollback(db);
+        goto out;
+    }
+    rc = DB_EFAIL;
 
     static const char insert[] =
         "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
         " message_id, body_text, body_html, raw, size, received_at, expires_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3),"
         " UTC_TIMESTAMP(3) + INTERVAL ? SECOND)";
-    char uuid[37];
     long long affected;
-    store_uuid4(uuid);
     if (raw_fd >= 0)
         affected = db_exec(db, insert, "usssssssfui", mailbox_ids[0], uuid, env, from, subject,
                            message_id, text, html, raw_fd, raw_len,

@@ -17,14 +17,29 @@
  *		removed from the envelope, and the message is discarded when no
  *		recipient is left, or passed on untouched to the others.
  *	managed domain, no such live mailbox
- *		550 5.1.1.
+ *		550 5.1.1, unless the domain is a catch-all one (its owner
+ *		turned catch_all on) and generate would take the local part:
+ *		then it is captured, and its mailbox is made for the domain's
+ *		owner in the transaction that stores the message.
  *	any other domain
  *		left alone.
  *
- *	A message with nothing captured is accepted at its first header and
- *	never buffered. The raw source is rebuilt byte for byte from the
- *	milter header callbacks (the MTA is asked for leading spaces of header
+ *	A message with nothing captured is accepted at DATA and never
+ *	buffered. The raw source is rebuilt byte for byte from the milter
+ *	header callbacks (the MTA is asked for leading spaces of header
  *	values, SMFIP_HDR_LEADSPC) and the body chunks.
+ *
+ *	Round trips are what a milter costs its MTA: with Debian's libmilter
+ *	(built with the workers pool) every step the MTA waits on sends the
+ *	session back through the pool's poll thread and wakes a worker again.
+ *	So the steps the milter has nothing to say about are not asked for
+ *	(SMFIP_NOCONNECT, SMFIP_NOHELO) and the header, end-of-header and body
+ *	steps get no reply (SMFIP_NR_HDR, SMFIP_NR_EOH, SMFIP_NR_BODY): the MTA
+ *	streams them and one worker reads them in a row. A failure there (the
+ *	size limit, memory, temporary file space) is remembered and answered
+ *	at end of message, the first point where the SMTP client can hear it
+ *	anyway. MAIL, RCPT and DATA keep their replies: RCPT answers 550 for an
+ *	unknown mailbox and DATA accepts mail that has nothing of ours.
  *
  *	A thread of its own deletes expired messages every purge_interval
  *	seconds, under a database lock so that one milter of a cluster purges
@@ -148,6 +163,7 @@ static atomic_long rt_purge_interval;
 struct milter_rcpt {
     unsigned long long mailbox_id;
     char *rcpt;                 /* for smfi_delrcpt(), e.g. "<Box@Example.org>" */
+    char *create;               /* catch-all: the new address ("box@example.org"), id 0 */
 };
 
 /* Per message: reset at MAIL FROM, at end of message and on abort (mctx). */
@@ -158,11 +174,13 @@ struct milter_msg {
     size_t cap_rcpts;
     size_t n_other;             /* recipients left alone: they keep the message alive */
     MSGBUF *raw;                /* created at the first header of a captured message */
+    int failed;                 /* a msgbuf_append() error, answered at end of message */
 };
 
 /* Per SMTP connection (cctx): lives from negotiation or connect until close. */
 struct milter_conn {
     int leadspc;                /* header values arrive with their leading space */
+    unsigned long noreply;      /* the SMFIP_NR_* steps negotiated */
     struct milter_msg msg;
 };
 
@@ -190,8 +208,10 @@ static struct milter_conn *milter_conn_need(SMFICTX *ctx)
 static void milter_msg_reset(struct milter_msg *msg)
 {
     free(msg->envelope_from);
-    for (size_t i = 0; i < msg->n_rcpts; i++)
+    for (size_t i = 0; i < msg->n_rcpts; i++) {
         free(msg->rcpts[i].rcpt);
+        free(msg->rcpts[i].create);
+    }
     free(msg->rcpts);
     msgbuf_free(msg->raw);
     memset(msg, 0, sizeof(*msg));
@@ -270,6 +290,18 @@ static int milter_append_crlf(MSGBUF *raw, const char *value)
     return msgbuf_append(raw, run, strlen(run));
 }
 
+/* Append one header line as it was sent: "Name:" value CRLF. */
+static int milter_append_header(MSGBUF *raw, int leadspc, const char *name, const char *value)
+{
+    int rc;
+
+    if ((rc = msgbuf_append(raw, name, strlen(name))) != 0
+        || (rc = msgbuf_append(raw, leadspc ? ":" : ": ", leadspc ? 1 : 2)) != 0
+        || (rc = milter_append_crlf(raw, value)) != 0)
+        return rc;
+    return msgbuf_append(raw, "\r\n", 2);
+}
+
 /* The verdict on a failed append: 552 past the size limit, else 451. */
 static sfsistat milter_append_failed(SMFICTX *ctx, int rc)
 {
@@ -314,11 +346,18 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         return SMFIS_REJECT;
     }
     *pf0 = SMFIF_DELRCPT;
-    /* Leading spaces give the header byte-exact; unknown commands are of no interest. */
-    *pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN);
+    /*
+     * Leading spaces give the header byte-exact; unknown commands, connect and
+     * HELO are of no interest; headers and body stream without replies (see
+     * DESCRIPTION). libmilter offers the no-reply bits even to an MTA that
+     * lacks them, and then answers in our place.
+     */
+    *pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN | SMFIP_NOCONNECT | SMFIP_NOHELO
+                 | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
     *pf2 = 0;
     *pf3 = 0;
     conn->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+    conn->noreply = *pf1 & (SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
     return SMFIS_CONTINUE;
 }
 
@@ -330,13 +369,6 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
         log_warn("connect: out of memory");
         return milter_tempfail(ctx);
     }
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat mlfi_helo(SMFICTX *ctx, char *helohost)
-{
-    (void)ctx;
-    (void)helohost;
     return SMFIS_CONTINUE;
 }
 
@@ -374,7 +406,20 @@ static int milter_capture(struct milter_msg *msg, unsigned long long mailbox_id,
         return -1;
     msg->rcpts[msg->n_rcpts].mailbox_id = mailbox_id;
     msg->rcpts[msg->n_rcpts].rcpt = copy;
+    msg->rcpts[msg->n_rcpts].create = NULL;
     msg->n_rcpts++;
+    return 0;
+}
+
+/* A recipient of a catch-all domain without a mailbox yet: made when the message is stored. */
+static int milter_capture_new(struct milter_msg *msg, const char *addr, const char *rcpt)
+{
+    size_t before = msg->n_rcpts;
+
+    if (milter_capture(msg, 0, rcpt) != 0)
+        return -1;
+    if (msg->n_rcpts > before && (msg->rcpts[before].create = strdup(addr)) == NULL)
+        return -1;
     return 0;
 }
 
@@ -415,6 +460,14 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
             status = milter_tempfail(ctx);
         }
         break;
+    case STORE_RCPT_CATCHALL:
+        if (milter_capture_new(&conn->msg, addr, argv[0]) != 0) {
+            log_warn("%s: RCPT TO %s: out of memory", milter_qid(ctx), addr);
+            status = milter_tempfail(ctx);
+        } else {
+            log_info("%s: RCPT TO %s: new address of a catch-all domain", milter_qid(ctx), addr);
+        }
+        break;
     case STORE_RCPT_UNKNOWN: {
         char safe[330], text[400];
         milter_reply_safe(safe, sizeof(safe), addr);
@@ -437,9 +490,36 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 
 static sfsistat mlfi_data(SMFICTX *ctx)
 {
-    /* Registered only so the DATA macros get an answer at once (NOTES-infra trap 2). */
-    (void)ctx;
-    return SMFIS_CONTINUE;
+    /*
+     * Registered so the DATA macros get an answer at once (NOTES-infra trap 2),
+     * and the point where mail with nothing of ours leaves the milter.
+     */
+    struct milter_conn *conn = milter_conn_get(ctx);
+    if (conn == NULL)
+        return milter_tempfail(ctx);
+    return conn->msg.n_rcpts == 0 ? SMFIS_ACCEPT : SMFIS_CONTINUE;
+}
+
+/*
+ * The answer to a header, end-of-header or body step (step is its SMFIP_NR_*
+ * bit) after an append that returned rc: nothing when the step was negotiated
+ * without reply, a failure being kept for end of message; else the verdict now.
+ */
+static sfsistat milter_streamed(SMFICTX *ctx, struct milter_conn *conn, unsigned long step,
+                                int rc)
+{
+    if (conn->noreply & step) {
+        if (rc != 0 && conn->msg.failed == 0)
+            conn->msg.failed = rc;
+        return SMFIS_NOREPLY;
+    }
+    return rc == 0 ? SMFIS_CONTINUE : milter_append_failed(ctx, rc);
+}
+
+/* Whether the message is being kept: captured for someone, and nothing failed yet. */
+static int milter_keeping(const struct milter_msg *msg)
+{
+    return msg->n_rcpts > 0 && msg->failed == 0;
 }
 
 static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
@@ -448,19 +528,12 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
     if (conn == NULL)
         return milter_tempfail(ctx);
     struct milter_msg *msg = &conn->msg;
-    if (msg->n_rcpts == 0)
-        return SMFIS_ACCEPT;            /* nothing of ours: no need to see the rest */
+    if (!milter_keeping(msg))
+        return milter_streamed(ctx, conn, SMFIP_NR_HDR, 0);
 
     MSGBUF *raw = milter_raw(msg);
-    if (raw == NULL)
-        return milter_append_failed(ctx, MSGBUF_NOMEM);
-    int rc;
-    if ((rc = msgbuf_append(raw, name, strlen(name))) != 0
-        || (rc = msgbuf_append(raw, conn->leadspc ? ":" : ": ", conn->leadspc ? 1 : 2)) != 0
-        || (rc = milter_append_crlf(raw, value)) != 0
-        || (rc = msgbuf_append(raw, "\r\n", 2)) != 0)
-        return milter_append_failed(ctx, rc);
-    return SMFIS_CONTINUE;
+    int rc = raw == NULL ? MSGBUF_NOMEM : milter_append_header(raw, conn->leadspc, name, value);
+    return milter_streamed(ctx, conn, SMFIP_NR_HDR, rc);
 }
 
 static sfsistat mlfi_eoh(SMFICTX *ctx)
@@ -468,14 +541,12 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
     struct milter_conn *conn = milter_conn_get(ctx);
     if (conn == NULL)
         return milter_tempfail(ctx);
-    if (conn->msg.n_rcpts == 0)
-        return SMFIS_ACCEPT;
+    if (!milter_keeping(&conn->msg))
+        return milter_streamed(ctx, conn, SMFIP_NR_EOH, 0);
 
     MSGBUF *raw = milter_raw(&conn->msg);
-    if (raw == NULL)
-        return milter_append_failed(ctx, MSGBUF_NOMEM);
-    int rc = msgbuf_append(raw, "\r\n", 2);
-    return rc == 0 ? SMFIS_CONTINUE : milter_append_failed(ctx, rc);
+    int rc = raw == NULL ? MSGBUF_NOMEM : msgbuf_append(raw, "\r\n", 2);
+    return milter_streamed(ctx, conn, SMFIP_NR_EOH, rc);
 }
 
 static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
@@ -483,14 +554,12 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
     struct milter_conn *conn = milter_conn_get(ctx);
     if (conn == NULL)
         return milter_tempfail(ctx);
-    if (conn->msg.n_rcpts == 0)
-        return SMFIS_ACCEPT;
+    if (!milter_keeping(&conn->msg))
+        return milter_streamed(ctx, conn, SMFIP_NR_BODY, 0);
 
     MSGBUF *raw = milter_raw(&conn->msg);
-    if (raw == NULL)
-        return milter_append_failed(ctx, MSGBUF_NOMEM);
-    int rc = msgbuf_append(raw, chunk, len);
-    return rc == 0 ? SMFIS_CONTINUE : milter_append_failed(ctx, rc);
+    int rc = raw == NULL ? MSGBUF_NOMEM : msgbuf_append(raw, chunk, len);
+    return milter_streamed(ctx, conn, SMFIP_NR_BODY, rc);
 }
 
 /* Parse and store for every captured mailbox: 0, or -1 after logging (tempfail). */
@@ -507,25 +576,33 @@ static int milter_store(SMFICTX *ctx, struct milter_msg *msg)
     const char *data = msgbuf_data(raw);
     size_t len = msgbuf_len(raw);
 
-    /* Each mailbox once, even when two address spellings reached it. */
+    /* Each mailbox once, even when two address spellings reached it; new ones by address. */
     unsigned long long *ids = malloc(msg->n_rcpts * sizeof(*ids));
+    const char **create = malloc(msg->n_rcpts * sizeof(*create));
     size_t n_ids = 0;
-    if (ids == NULL) {
+    if (ids == NULL || create == NULL) {
         log_warn("%s: out of memory", qid);
+        free(ids);
+        free(create);
         return -1;
     }
     for (size_t i = 0; i < msg->n_rcpts; i++) {
+        const struct milter_rcpt *r = &msg->rcpts[i];
         size_t j = 0;
-        while (j < n_ids && ids[j] != msg->rcpts[i].mailbox_id)
+        while (j < n_ids && (ids[j] != r->mailbox_id
+                             || (r->create && strcmp(create[j], r->create) != 0)))
             j++;
-        if (j == n_ids)
-            ids[n_ids++] = msg->rcpts[i].mailbox_id;
+        if (j == n_ids) {
+            ids[n_ids] = r->mailbox_id;
+            create[n_ids++] = r->create;
+        }
     }
 
     MIME_MESSAGE *parsed = fd >= 0 ? mime_parse_fd(fd, cfg.temp_dir) : mime_parse(data, len);
     if (parsed == NULL) {
         log_warn("%s: out of memory or temporary file space parsing the message", qid);
         free(ids);
+        free(create);
         return -1;
     }
 
@@ -535,11 +612,14 @@ static int milter_store(SMFICTX *ctx, struct milter_msg *msg)
     if (db == NULL) {
         log_warn("%s: no database connection: %s", qid, err);
     } else {
-        int stored = store_message_deliver(db, ids, n_ids, msg->envelope_from, parsed,
-                                           data, fd, len, atomic_load(&rt_message_ttl));
-        if (stored != 0)
+        int stored = store_message_deliver_catchall(db, ids, create, n_ids, msg->envelope_from,
+                                                    parsed, data, fd, len,
+                                                    atomic_load(&rt_message_ttl));
+        if (stored == STORE_NOTFOUND)
+            log_warn("%s: a catch-all domain was turned off during the message", qid);
+        else if (stored != 0)
             log_warn("%s: storing the message failed: %s", qid, db_error(db));
-        dbpool_put(db, stored != 0);
+        dbpool_put(db, stored != 0 && stored != STORE_NOTFOUND);
         if (stored == 0) {
             log_info("%s: stored for %zu mailbox%s, size=%zu, attachments=%zu",
                      qid, n_ids, n_ids == 1 ? "" : "es", len, parsed->n_attachments);
@@ -549,6 +629,7 @@ static int milter_store(SMFICTX *ctx, struct milter_msg *msg)
     }
     mime_free(parsed);
     free(ids);
+    free(create);
     return rc;
 }
 
@@ -560,6 +641,11 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
     struct milter_msg *msg = &conn->msg;
     if (msg->n_rcpts == 0)
         return SMFIS_CONTINUE;
+    if (msg->failed != 0) {             /* kept from a header or body step without reply */
+        sfsistat verdict = milter_append_failed(ctx, msg->failed);
+        milter_msg_reset(msg);
+        return verdict;
+    }
 
     if (milter_store(ctx, msg) != 0) {
         milter_msg_reset(msg);
@@ -603,7 +689,7 @@ static struct smfiDesc milter_desc = {
     .xxfi_version = SMFI_VERSION,
     .xxfi_flags = SMFIF_DELRCPT,
     .xxfi_connect = mlfi_connect,
-    .xxfi_helo = mlfi_helo,
+    .xxfi_helo = NULL,
     .xxfi_envfrom = mlfi_envfrom,
     .xxfi_envrcpt = mlfi_envrcpt,
     .xxfi_header = mlfi_header,

@@ -49,11 +49,36 @@
       body.push(records(d), h("p", {}, verify), result);
     } else if (d.status === "active") {
       body.push(h("p", { class: "muted" }, "Verified " + TM.when(d.verified_at) + ". Keep both records in place: mail arrives through the MX."),
+        catchAll(d),
         h("details", {}, h("summary", {}, "DNS records"), records(d)), h("p", {}, h("a", { href: "/addresses.html" }, "Generate an address on it")));
     } else {
       body.push(h("p", { class: "muted" }, "Disabled by the operator: it receives no mail."));
     }
     return h("section", { class: "card", "aria-label": d.domain_name }, body);
+  }
+
+  /* Catch-all: mail to any address at the domain makes that address (in this account) on arrival. */
+  function catchAll(d) {
+    const id = "catch-all-" + d.id;
+    const box = h("input", { type: "checkbox", id });
+    box.checked = !!d.catch_all;
+    const said = h("div", { class: "notice", id: id + "-result" });
+    box.addEventListener("change", async () => {
+      box.disabled = true;
+      try {
+        const r = await TM.api("PATCH", "/api/domains/" + d.id, { catch_all: box.checked });
+        d.catch_all = r.data.domain.catch_all;
+        TM.show(said, "ok", d.catch_all
+          ? "Catch-all is on: mail to any address at " + d.domain_name + " now creates that address in your account."
+          : "Catch-all is off: mail to addresses you have not generated is refused.");
+      } catch (err) {
+        box.checked = !!d.catch_all;
+        TM.fail(said, err);
+      }
+      box.disabled = false;
+    });
+    return h("div", {}, h("label", { class: "check" }, box, " Catch-all: accept mail for any address at this domain"),
+      h("p", { class: "small muted" }, "Each new address is created in your account on its first message, free of charge."), said);
   }
 
   async function load() {

@@ -1,9 +1,11 @@
 /*
- * Inbox: the messages of one address, refreshed by polling GET /api/mail/inbox/{address}.
- *
- * Polling spends the account's hourly request budget (the X-RateLimit-* headers say how
- * much is left), so it is quick for a while after the page opens or "Check now", then
- * spreads what is left over the rest of the hour, and stops while the tab is hidden.
+ * Inbox: the messages of one address. The list is read once (GET /api/mail/inbox/{address}),
+ * then new mail arrives on an event stream (Server-Sent Events, GET .../events): the page
+ * never asks the list again on a timer. EventSource sends the session cookie, and resumes
+ * with Last-Event-ID when the server ends a stream (every few minutes) or the network drops;
+ * "after" carries the newest id the list showed, so nothing falls between list and stream.
+ * A stream the server refused (401, 404, 429, 503: EventSource gives up on those) is opened
+ * again after a pause that grows; the stream is closed while the tab is hidden.
  *
  * An HTML body is shown ONLY through iframe.srcdoc in an <iframe sandbox=""> (no scripts,
  * no forms, a unique origin, no top navigation): hostile mail cannot reach this page,
@@ -13,10 +15,10 @@
 (function () {
   if (!TM.requireLogin()) return;
   const h = TM.h;
-  const FAST_MS = 3000, SLOWEST_MS = 60000, FAST_POLLS = 40, RESERVE = 10;
+  const RETRY_MIN_MS = 2000, RETRY_MAX_MS = 60000;
 
   let address = null, messages = [], seen = new Set(), firstLoad = true, current = null;
-  let timer = null, fastLeft = FAST_POLLS, remaining = null, reset = null, polling = false;
+  let stream = null, retryTimer = null, retryMs = RETRY_MIN_MS, loading = false;
 
   /* ---- addresses ---- */
   async function loadAddresses() {
@@ -50,54 +52,75 @@
     closeMessage();
     TM.$("#messages").replaceChildren();
     history.replaceState(null, "", "?address=" + encodeURIComponent(a));
-    fastLeft = FAST_POLLS;
-    poll();
+    closeStream();
+    load(true);
   }
 
-  /* ---- polling ---- */
-  function delay() {
-    if (remaining === null || reset === null) return FAST_MS;
-    const untilReset = Math.max(1000, reset * 1000 - Date.now());
-    const spare = remaining - RESERVE;
-    if (spare <= 0) return untilReset + 1000;
-    if (fastLeft > 0 && remaining > 2 * RESERVE) { fastLeft--; return FAST_MS; }
-    return Math.min(Math.max(FAST_MS, untilReset / spare), SLOWEST_MS);
-  }
-
-  function schedule() {
-    clearTimeout(timer);
-    if (document.hidden || !address) return;
-    const ms = delay();
-    const status = TM.$("#poll-status");
-    if (remaining !== null && remaining - RESERVE <= 0)
-      status.textContent = "Auto-refresh paused: this hour's request limit is nearly used. It resumes at " + new Date(reset * 1000).toLocaleTimeString() + ".";
-    else
-      status.textContent = "Checking for new mail every " + Math.round(ms / 1000) + " s" +
-        (remaining !== null ? " · " + remaining + " requests left this hour" : "") + ".";
-    timer = setTimeout(poll, ms);
-  }
-
-  async function poll() {
-    if (!address || polling) return;
-    polling = true;
-    clearTimeout(timer);
+  /* ---- the list, read once (and on "Check now" or a deletion) ---- */
+  async function load(thenListen) {
+    if (!address || loading) return;
+    loading = true;
+    const a = address;
     try {
-      const r = await TM.api("GET", "/api/mail/inbox/" + encodeURIComponent(address));
-      remaining = Number(r.headers.get("X-RateLimit-Remaining"));
-      reset = Number(r.headers.get("X-RateLimit-Reset"));
-      if (!Number.isFinite(remaining) || !Number.isFinite(reset) || !r.headers.get("X-RateLimit-Reset")) remaining = reset = null;
+      const r = await TM.api("GET", "/api/mail/inbox/" + encodeURIComponent(a));
+      if (a !== address) return;
       TM.show("#message", "", "");
       render(r.data.emails);
+      if (thenListen) listen();
     } catch (err) {
-      if (err.status === 429) {
-        remaining = 0;
-        reset = Date.now() / 1000 + (Number(err.data && err.data.retry_after) || 300);
-      }
       if (err.status === 404) TM.show("#message", "error", "This address does not exist (any more) in your account.");
       else TM.fail("#message", err);
+      if (thenListen && err.status !== 404) later();
+    } finally {
+      loading = false;
     }
-    polling = false;
-    schedule();
+  }
+
+  /* ---- new mail, pushed ---- */
+  function newestId() {
+    return messages.reduce((max, m) => Math.max(max, Number(m.id) || 0), 0);
+  }
+
+  function status(text) {
+    TM.$("#poll-status").textContent = text;
+  }
+
+  function closeStream() {
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    if (stream) stream.close();
+    stream = null;
+  }
+
+  function listen() {
+    closeStream();
+    if (!address || document.hidden) return;
+    const a = address;
+    const es = new EventSource("/api/mail/inbox/" + encodeURIComponent(a) + "/events?after=" + newestId());
+    stream = es;
+    es.addEventListener("open", () => {
+      retryMs = RETRY_MIN_MS;
+      status("Live: new mail appears here as it arrives.");
+    });
+    es.addEventListener("message", (ev) => {
+      let m;
+      try { m = JSON.parse(ev.data); } catch (e) { return; }
+      if (a !== address || seen.has(m.id)) return;
+      render([m].concat(messages));
+    });
+    es.addEventListener("error", () => {
+      if (es !== stream) return;
+      if (es.readyState === EventSource.CLOSED) later();     /* refused: EventSource gave up */
+      else status("Reconnecting…");                            /* it retries by itself */
+    });
+  }
+
+  /* The server refused the stream: say why if it says, and try again after a growing pause. */
+  function later() {
+    closeStream();
+    status("Live updates interrupted; retrying in " + Math.round(retryMs / 1000) + " s.");
+    retryTimer = setTimeout(listen, retryMs);
+    retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
   }
 
   /* ---- the list ---- */
@@ -173,7 +196,7 @@
       try {
         await TM.api("DELETE", "/api/messages/" + m.id);
         closeMessage();
-        poll();
+        load(false);
       } catch (err) { TM.fail("#message", err); b.disabled = false; }
     });
     TM.$("#delete-slot").replaceChildren(del);
@@ -226,8 +249,8 @@
     });
   }
   TM.$("#address").addEventListener("change", (ev) => choose(ev.target.value));
-  TM.$("#refresh").addEventListener("click", () => { fastLeft = FAST_POLLS; poll(); });
+  TM.$("#refresh").addEventListener("click", () => load(false));
   TM.$("#copy-address").addEventListener("click", (ev) => address && TM.copy(address, ev.currentTarget));
-  document.addEventListener("visibilitychange", () => { if (!document.hidden) poll(); else clearTimeout(timer); });
+  document.addEventListener("visibilitychange", () => { if (document.hidden) closeStream(); else if (address && !stream) listen(); });
   loadAddresses();
 })();
