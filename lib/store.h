@@ -357,16 +357,17 @@ extern int store_purge_expired(DB *db, long *deleted);
 extern int store_purge_lock(DB *db);
 extern void store_purge_unlock(DB *db);
 
-/* ---- named locks of the background jobs (store_lock.c) ----------------- */
+/* ---- cluster-wide locks of the background jobs (store_lock.c) ---------- */
 
 /*
- * A cluster-wide lock by name, held by this connection until released or
- * closed: 1 taken (or held already), 0 held by another connection, DB_EFAIL.
- * store_lock_held(): whether this connection still holds it (1, 0, DB_EFAIL).
+ * Take or renew the lock name for holder for lease_seconds: 1 when holder has
+ * it, 0 when someone else has it, or DB_EFAIL.
  */
-extern int store_lock_take(DB *db, const char *name);
-extern int store_lock_held(DB *db, const char *name);
-extern void store_lock_release(DB *db, const char *name);
+extern int store_lock_acquire(DB *db, const char *name, const char *holder, long lease_seconds);
+/* Free it now, if holder still has it: 0, or DB_EFAIL. */
+extern int store_lock_release(DB *db, const char *name, const char *holder);
+/* A holder name for this process: "host:pid:worker". */
+extern void store_lock_holder(char *buf, size_t len, const char *worker);
 
 /* ---- webhooks (store_webhook.c) ------------------------------------------ */
 

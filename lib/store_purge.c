@@ -21,7 +21,7 @@
  *	batches. The messages_expires index makes each batch cheap to find.
  *
  *	store_purge_lock() takes the named lock "tempmail_purge" without
- *	waiting (store_lock_take(), see store_lock.c), so that when every MX
+ *	waiting (store_lock_acquire(), see store_lock.c), so that when every MX
  *	host runs a milter with a purge timer only one of them purges at a time;
  *	the others skip their turn. store_purge_unlock() gives it back.
  * DIAGNOSTICS
@@ -50,12 +50,13 @@ int store_purge_expired(DB *db, long *deleted)
     return 0;
 }
 
+/* The connection is the holder (store_lock.c): no name or lease needed here. */
 int store_purge_lock(DB *db)
 {
-    return store_lock_take(db, "tempmail_purge");
+    return store_lock_acquire(db, "tempmail_purge", "", 0);
 }
 
 void store_purge_unlock(DB *db)
 {
-    store_lock_release(db, "tempmail_purge");
+    store_lock_release(db, "tempmail_purge", "");
 }

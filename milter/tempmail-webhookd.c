@@ -44,10 +44,10 @@
  *	receiver, with MariaDB doing most of the work.
  *
  *	One daemon sends at a time across every host: it holds a named
- *	database lock (store_lock_take(), "tempmail_webhookd") while it works,
- *	and checks that it still holds it before each round (a reconnection
- *	loses it). Others stand by and try to take the lock every 10 seconds.
- *	On a Galera cluster GET_LOCK is local to one node: see store_lock.c.
+ *	cluster-wide lock (store_lock_acquire(), "tempmail_webhookd") while it
+ *	works, renewing it every 10 seconds (a lease of 90), and stops sending
+ *	when a renewal finds it lost. Others stand by and try to take the lock
+ *	every 10 seconds.
  * THE REQUEST
  *	POST to the webhook's URL, no redirects followed, no proxy used, https
  *	certificates verified against the system's CA store. Headers:
@@ -137,6 +137,8 @@
 #define WEBHOOKD_BACKOFF_MAX    3600L   /* longest wait between two attempts */
 #define WEBHOOKD_LEASE_EXTRA    30L     /* seconds a claimed delivery waits beyond the timeout */
 #define WEBHOOKD_PRUNE_EVERY    3600    /* seconds between prunes of the log */
+#define WEBHOOKD_LEASE          90L     /* seconds the lock is ours without a renewal */
+#define WEBHOOKD_RENEW          10      /* renew it this often (the longest sleep is 30 s) */
 #define EX_USAGE_CODE           64
 
 /* One attempt in flight. */
@@ -150,7 +152,9 @@ struct job {
 
 /* The daemon's state: one thread, so plain statics. */
 static DB *db;
-static int locked;                  /* this connection holds WEBHOOKD_LOCK */
+static int locked;                  /* we hold WEBHOOKD_LOCK */
+static char holder[128];            /* our name as its holder: host:pid:webhookd */
+static time_t renewed_at;           /* when we last took or renewed it */
 static unsigned long long cursor;
 static unsigned long long sample_id;/* the highest id seen at sample_at ... */
 static time_t sample_at;            /* ... which becomes the cursor WEBHOOKD_WINDOW later */
@@ -446,21 +450,26 @@ static void webhookd_round(int *scan, long *wait_ms)
         log_warn("no database connection: %s", err);
         return;
     }
-    int held = locked ? store_lock_held(db, WEBHOOKD_LOCK) : 0;
-    if (held < 0) {
-        webhookd_db_failed("checking the lock");
-        return;
-    }
-    if (locked && !held) {
-        log_warn("the lock was lost (a reconnection?): taking it again");
-        locked = 0;
+    time_t now = webhookd_now();
+    if (locked && now - renewed_at >= WEBHOOKD_RENEW) {
+        int held = store_lock_acquire(db, WEBHOOKD_LOCK, holder, WEBHOOKD_LEASE);
+        if (held < 0) {
+            webhookd_db_failed("renewing the lock");
+            return;
+        }
+        if (!held) {
+            log_warn("the lock was lost (a reconnection, or a lease run out): standing by");
+            locked = 0;
+        }
+        renewed_at = now;
     }
     if (!locked) {
-        int rc = store_lock_take(db, WEBHOOKD_LOCK);
+        int rc = store_lock_acquire(db, WEBHOOKD_LOCK, holder, WEBHOOKD_LEASE);
         if (rc < 0) {
             webhookd_db_failed("taking the lock");
             return;
         }
+        renewed_at = now;
         if (rc == 0) {
             if (!standby_said)
                 log_info("another tempmail-webhookd holds the lock: standing by");
@@ -487,7 +496,7 @@ static void webhookd_round(int *scan, long *wait_ms)
         webhookd_db_failed("taking due deliveries");
         return;
     }
-    time_t now = webhookd_now();
+    now = webhookd_now();
     if (now - pruned_at >= WEBHOOKD_PRUNE_EVERY) {
         long deleted;
         if (store_delivery_prune(db, cfg.webhook_log_keep, &deleted) != 0) {
@@ -565,6 +574,7 @@ int main(int argc, char **argv)
     if ((jobs = calloc((size_t)cfg.webhook_concurrency, sizeof(*jobs))) == NULL)
         log_fatal("out of memory");
 
+    store_lock_holder(holder, sizeof(holder), "webhookd");
     ARRIVAL_WATCH *watch = arrival_watch_open_all();
     char dir[512] = "";
     arrival_dir(dir, sizeof(dir));
@@ -619,7 +629,7 @@ int main(int argc, char **argv)
 
     webhookd_abandon();
     if (db != NULL && locked)
-        store_lock_release(db, WEBHOOKD_LOCK);
+        store_lock_release(db, WEBHOOKD_LOCK, holder);
     db_close(db);
     arrival_watch_close(watch);
     curl_multi_cleanup(multi);
