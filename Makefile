@@ -10,7 +10,7 @@ PREFIX      ?= /usr/local
 SQLDIR      ?= $(PREFIX)/share/tempmail/sql
 
 CC          ?= cc
-PKGS        := gmime-3.0 json-c libsodium libmariadb
+PKGS        := gmime-3.0 json-c libsodium libmariadb libcurl
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN        := -Wall -Wextra -Werror -Wformat=2 -Wno-format-nonliteral
@@ -23,7 +23,8 @@ LIB_SRC     := $(sort $(wildcard lib/*.c))
 LIB_OBJ     := $(LIB_SRC:.c=.o)
 ROUTE_SRC   := $(sort $(wildcard cgi-bin/*.c))
 ROUTES      := $(ROUTE_SRC:.c=.fcgi)
-MILTER_SRC  := $(sort $(wildcard milter/*.c))
+WEBHOOKD    := milter/tempmail-webhookd
+MILTER_SRC  := $(filter-out $(WEBHOOKD).c,$(sort $(wildcard milter/*.c)))
 MILTER      := milter/tempmail-milter
 CTL         := tools/tempmailctl
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
@@ -69,7 +70,7 @@ endif
 .PHONY: all deps run stop test unit unit-asan fuzz integration clean
 .DELETE_ON_ERROR:
 
-all: $(ROUTES) $(MILTER) $(CTL)
+all: $(ROUTES) $(MILTER) $(WEBHOOKD) $(CTL)
 
 deps:
 	@tools/install-deps
@@ -162,6 +163,10 @@ cgi-bin/notfound.fcgi: htdocs/openapi.json
 $(MILTER): $(MILTER_SRC) lib/libtempmail.a lib/*.h $(wildcard milter/*.h)
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(MILTER_SRC) -o $@ $(LIBS)
 
+# The webhook worker: no libmilter, its own program beside the milter (tempmail-webhookd(8)).
+$(WEBHOOKD): $(WEBHOOKD).c lib/libtempmail.a lib/*.h
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $< -o $@ $(LIBS)
+
 $(CTL): tools/tempmailctl.c lib/libtempmail.a lib/*.h
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $< -o $@ $(LIBS)
 
@@ -215,7 +220,7 @@ install: all
 	  $(DESTDIR)$(SQLDIR)/migrations $(DESTDIR)$(SHAREDIR)/examples/lighttpd \
 	  $(DESTDIR)$(SHAREDIR)/examples/apache2 $(DESTDIR)$(SHAREDIR)/examples/postfix \
 	  $(DESTDIR)$(SHAREDIR)/examples/sendmail $(DESTDIR)$(SHAREDIR)/examples/systemd
-	install -m 0755 $(MILTER) $(CTL) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(MILTER) $(WEBHOOKD) $(CTL) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0755 $(ROUTES) $(DESTDIR)$(LIBEXECDIR)/
 	cp -R htdocs/. $(DESTDIR)$(SHAREDIR)/htdocs/
 	chmod -R u=rwX,go=rX $(DESTDIR)$(SHAREDIR)/htdocs
@@ -258,7 +263,7 @@ test-apache:
 	  cd .. && tools/stack stop apache-proxy >/dev/null && tools/stack stop apache-fcgid >/dev/null; exit $$rc
 
 clean:
-	rm -f lib/*.o lib/libtempmail.a $(ROUTES) $(MILTER) $(CTL) $(UNIT_BIN) $(DB_TESTS)
+	rm -f lib/*.o lib/libtempmail.a $(ROUTES) $(MILTER) $(WEBHOOKD) $(CTL) $(UNIT_BIN) $(DB_TESTS)
 	rm -rf build
 
 # ---- make bench (issue 9) -----------------------------------------------------------

@@ -132,19 +132,6 @@ static void mail_generate(HTTP_REQUEST *req)
     reply_json(req, 201, out);
 }
 
-/* A positive whole number query parameter, or def when absent; -1 when malformed. */
-static long mail_query_number(HTTP_REQUEST *req, const char *name, long def)
-{
-    char buf[24], *end;
-    int found = http_query(req, name, buf, sizeof(buf));
-    if (found == 0 || (found == 1 && *buf == '\0'))
-        return def;
-    if (found < 0)
-        return -1;
-    long n = strtol(buf, &end, 10);
-    return *end == '\0' && n >= 1 && n <= 1000000 ? n : -1;
-}
-
 static void mail_list(HTTP_REQUEST *req)
 {
     DB *db;
@@ -152,8 +139,8 @@ static void mail_list(HTTP_REQUEST *req)
 
     if ((db = api_db(req)) == NULL || api_authenticate(req, db, &who) != 0)
         return;
-    long page = mail_query_number(req, "page", 1);
-    long per_page = mail_query_number(req, "per_page", 10);
+    long page = api_query_number(req, "page", 1);
+    long per_page = api_query_number(req, "per_page", 10);
     if (page < 0 || per_page < 0) {
         reply_error(req, 400, "page and per_page must be positive whole numbers");
         return;
@@ -186,20 +173,6 @@ static void mail_list(HTTP_REQUEST *req)
     reply_json(req, 200, out);
 }
 
-/* A message as the inbox shows it: the document's fields, then links and codes. */
-static json_object *mail_message_json(const STORE_MESSAGE *m)
-{
-    json_object *e = json_object_new_object();
-    json_object_object_add(e, "id", json_object_new_int64((int64_t)m->id));
-    json_object_object_add(e, "from", json_object_new_string(*m->header_from ? m->header_from : m->envelope_from));
-    json_object_object_add(e, "subject", json_object_new_string(m->subject));
-    json_object_object_add(e, "body", json_object_new_string(m->body_text));
-    json_object_object_add(e, "html", json_object_new_string(m->body_html));
-    json_object_object_add(e, "received_at", reply_time(m->received_at, 0));
-    inbox_add_extracted(e, m);
-    return e;
-}
-
 static void mail_inbox(HTTP_REQUEST *req)
 {
     DB *db;
@@ -227,7 +200,7 @@ static void mail_inbox(HTTP_REQUEST *req)
     }
     json_object *emails = json_object_new_array();
     for (size_t i = 0; i < count; i++)
-        json_object_array_add(emails, mail_message_json(&messages[i]));
+        json_object_array_add(emails, inbox_message_json(&messages[i]));
     store_messages_free(messages, count);
     json_object *out = json_object_new_object();
     json_object_object_add(out, "emails", emails);
@@ -236,7 +209,7 @@ static void mail_inbox(HTTP_REQUEST *req)
 
 static void mail_events(HTTP_REQUEST *req)
 {
-    evstream_route(req, "Email address not found", mail_message_json);
+    evstream_route(req, "Email address not found", inbox_message_json);
 }
 
 static void mail_search(HTTP_REQUEST *req)
@@ -260,8 +233,8 @@ static void mail_search(HTTP_REQUEST *req)
     }
     if (found == 1)
         address_lowercase(address);
-    long page = mail_query_number(req, "page", 1);
-    long per_page = mail_query_number(req, "per_page", 50);
+    long page = api_query_number(req, "page", 1);
+    long per_page = api_query_number(req, "per_page", 50);
     if (page < 0 || per_page < 0) {
         reply_error(req, 400, "page and per_page must be positive whole numbers");
         return;
@@ -283,7 +256,7 @@ static void mail_search(HTTP_REQUEST *req)
     }
     json_object *emails = json_object_new_array();
     for (size_t i = 0; i < count; i++) {
-        json_object *e = mail_message_json(&messages[i]);
+        json_object *e = inbox_message_json(&messages[i]);
         json_object_object_add(e, "email_address", json_object_new_string(messages[i].recipient));
         json_object_array_add(emails, e);
     }

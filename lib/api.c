@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -325,4 +326,16 @@ const char *api_json_string(HTTP_REQUEST *req, json_object *body, const char *fi
         return NULL;
     }
     return json_object_get_string(value);
+}
+
+long api_query_number(HTTP_REQUEST *req, const char *name, long def)
+{
+    char buf[24], *end;
+    int found = http_query(req, name, buf, sizeof(buf));
+    if (found == 0 || (found == 1 && *buf == '\0'))
+        return def;
+    if (found < 0)
+        return -1;
+    long n = strtol(buf, &end, 10);
+    return *end == '\0' && n >= 1 && n <= 1000000 ? n : -1;
 }

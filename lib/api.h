@@ -16,6 +16,7 @@
  *			int *failed);
  *	void	api_db_failed(HTTP_REQUEST *req, DB *db, const char *what);
  *	int	api_limit_ip(HTTP_REQUEST *req, DB *db, const char *what, long limit);
+ *	long	api_query_number(HTTP_REQUEST *req, const char *name, long def);
  * DESCRIPTION
  *	Each of these answers the request itself when it fails, so a route reads
  *
@@ -38,6 +39,9 @@
  *	when it has another type. api_db_failed() logs the database's reason and
  *	answers 503 without it. api_limit_ip() counts one attempt of what (e.g.
  *	"register") from the client's address and answers 429 past limit an hour.
+ *	api_query_number() reads a query parameter that is a whole number from
+ *	1 to 1000000 (page, per_page): def when absent or empty, -1 when
+ *	malformed (nothing answered: the caller says which rule).
  *--*/
 
 #include <json.h>
@@ -55,5 +59,6 @@ extern const char *api_json_string(HTTP_REQUEST *req, json_object *body, const c
 
 extern int api_limit_ip(HTTP_REQUEST *req, DB *db, const char *what, long limit);
 extern void api_db_failed(HTTP_REQUEST *req, DB *db, const char *what);
+extern long api_query_number(HTTP_REQUEST *req, const char *name, long def);
 
 #endif

@@ -34,7 +34,7 @@
 
 struct arrival_watch {
     int fd;                         /* inotify instance */
-    char name[24];                  /* the bucket's file name */
+    char name[24];                  /* the bucket's file name; "" for every bucket */
 };
 
 int arrival_dir(char *buf, size_t len)
@@ -98,7 +98,8 @@ void arrival_notify(const unsigned long long *mailbox_ids, size_t n)
     }
 }
 
-ARRIVAL_WATCH *arrival_watch_open(unsigned long long mailbox_id)
+/* A watch of the bucket name ("" for all of them), or NULL after a warning. */
+static ARRIVAL_WATCH *arrival_watch_name(const char *name)
 {
     char dir[PATH_MAX];
     ARRIVAL_WATCH *w;
@@ -107,7 +108,7 @@ ARRIVAL_WATCH *arrival_watch_open(unsigned long long mailbox_id)
         return NULL;
     if ((w = calloc(1, sizeof(*w))) == NULL)
         log_fatal("out of memory");
-    arrival_bucket(mailbox_id, w->name, sizeof(w->name));
+    snprintf(w->name, sizeof(w->name), "%s", name);
     if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0
         || inotify_add_watch(w->fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
         log_warn("watch %s: %s", dir, strerror(errno));
@@ -115,6 +116,24 @@ ARRIVAL_WATCH *arrival_watch_open(unsigned long long mailbox_id)
         return NULL;
     }
     return w;
+}
+
+ARRIVAL_WATCH *arrival_watch_open(unsigned long long mailbox_id)
+{
+    char name[24];
+
+    arrival_bucket(mailbox_id, name, sizeof(name));
+    return arrival_watch_name(name);
+}
+
+ARRIVAL_WATCH *arrival_watch_open_all(void)
+{
+    return arrival_watch_name("");
+}
+
+int arrival_watch_fd(const ARRIVAL_WATCH *w)
+{
+    return w->fd;
 }
 
 void arrival_watch_close(ARRIVAL_WATCH *w)
@@ -147,7 +166,7 @@ static int arrival_drain(ARRIVAL_WATCH *w)
             const struct inotify_event *ev = (const struct inotify_event *)p;
             if (ev->mask & IN_Q_OVERFLOW)
                 ours = 1;           /* events were lost: one might have been ours */
-            else if (ev->len > 0 && strcmp(ev->name, w->name) == 0)
+            else if (ev->len > 0 && (*w->name == '\0' || strcmp(ev->name, w->name) == 0))
                 ours = 1;
             p += sizeof(*ev) + ev->len;
         }
@@ -179,4 +198,9 @@ int arrival_wait(ARRIVAL_WATCH *w, long timeout_ms, int peer_fd)
                 return ours;
         }
     }
+}
+
+int arrival_watch_check(ARRIVAL_WATCH *w)
+{
+    return arrival_drain(w);
 }

@@ -15,6 +15,10 @@
  *	int	arrival_wait(ARRIVAL_WATCH *watch, long timeout_ms, int peer_fd);
  *	void	arrival_watch_close(ARRIVAL_WATCH *watch);
  *
+ *	ARRIVAL_WATCH *arrival_watch_open_all(void);
+ *	int	arrival_watch_fd(const ARRIVAL_WATCH *watch);
+ *	int	arrival_watch_check(ARRIVAL_WATCH *watch);
+ *
  *	int	arrival_dir(char *buf, size_t len);
  * DESCRIPTION
  *	The milter and the route binaries never talk to each other; a waiting
@@ -34,6 +38,11 @@
  *	wakes the waiter too, which then reads its inbox once for nothing:
  *	with 4096 buckets that is rare, and cheap.
  *
+ *	A program that waits for other things too (the webhook worker) opens a
+ *	watch of every bucket with arrival_watch_open_all(), polls
+ *	arrival_watch_fd() for POLLIN among its own descriptors, and then calls
+ *	arrival_watch_check(), which reads what is queued without blocking.
+ *
  *	arrival_dir() gives the directory: cfg.arrival_dir, or when that is
  *	empty the directory of a unix: milter_socket with "/arrivals" added
  *	(so one setting, shared by the milter and the web side, places both),
@@ -44,6 +53,9 @@
  *	returns NULL (after a warning) when it cannot watch; callers then wait
  *	by slow re-reads. arrival_wait() returns 1 for an arrival, 0 at the
  *	timeout, ARRIVAL_GONE when the peer hung up, -1 on error.
+ *	arrival_watch_check() returns 1 when an arrival of the watch's bucket
+ *	(of any, for arrival_watch_open_all()) was queued, 0 when none, -1 on
+ *	error.
  * SECURITY
  *	The files are empty and carry no address, only a number: anyone who may
  *	read the directory learns that some mailbox got mail, nothing more.
@@ -62,6 +74,9 @@ extern void arrival_notify(const unsigned long long *mailbox_ids, size_t n);
 extern ARRIVAL_WATCH *arrival_watch_open(unsigned long long mailbox_id);
 extern int arrival_wait(ARRIVAL_WATCH *watch, long timeout_ms, int peer_fd);
 extern void arrival_watch_close(ARRIVAL_WATCH *watch);
+extern ARRIVAL_WATCH *arrival_watch_open_all(void);
+extern int arrival_watch_fd(const ARRIVAL_WATCH *watch);
+extern int arrival_watch_check(ARRIVAL_WATCH *watch);
 extern int arrival_dir(char *buf, size_t len);
 
 #endif

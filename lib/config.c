@@ -56,6 +56,13 @@ static const struct config_param config_params[] = {
     NUM(wait_reread_ms, "0", 0, 60000),
     STR(temp_dir, ""),
     NUM(purge_interval, "60", 0, 86400),
+    NUM(webhook_timeout, "10", 1, 300),
+    NUM(webhook_retry_base, "30", 1, 86400),
+    NUM(webhook_retry_for, "86400", 1, 30L * 86400),
+    NUM(webhook_concurrency, "8", 1, 256),
+    NUM(webhook_allow_http, "0", 0, 1),
+    NUM(webhook_allow_internal, "0", 0, 1),
+    NUM(webhook_log_keep, "604800", 60, 365L * 86400),
     STR(dns_server, ""),
     NUM(dns_port, "53", 1, 65535),
 };

@@ -64,6 +64,15 @@ struct config {
     char *temp_dir;             /* large messages spill here; empty: $TMPDIR, else /tmp */
     long purge_interval;        /* seconds between purges of expired mail; 0: never */
 
+    /* Webhooks (tempmail-webhookd, and the checks of the webhooks routes) */
+    long webhook_timeout;       /* seconds one delivery attempt may take */
+    long webhook_retry_base;    /* seconds before the first retry; doubled each time */
+    long webhook_retry_for;     /* seconds after arrival when a failing delivery is given up */
+    long webhook_concurrency;   /* deliveries in flight at once */
+    long webhook_allow_http;    /* 1: http:// for any host, not only loopback ones */
+    long webhook_allow_internal;/* 1: loopback and private addresses may be targets */
+    long webhook_log_keep;      /* seconds a finished delivery stays in the log */
+
     /* DNS for custom-domain verification */
     char *dns_server;           /* resolver address, empty: the system's */
     long dns_port;

@@ -119,3 +119,16 @@ void inbox_add_extracted(json_object *obj, const STORE_MESSAGE *m)
     extract_list_free(&links);
     extract_list_free(&codes);
 }
+
+json_object *inbox_message_json(const STORE_MESSAGE *m)
+{
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "id", json_object_new_int64((int64_t)m->id));
+    json_object_object_add(e, "from", json_object_new_string(*m->header_from ? m->header_from : m->envelope_from));
+    json_object_object_add(e, "subject", json_object_new_string(m->subject));
+    json_object_object_add(e, "body", json_object_new_string(m->body_text));
+    json_object_object_add(e, "html", json_object_new_string(m->body_html));
+    json_object_object_add(e, "received_at", reply_time(m->received_at, 0));
+    inbox_add_extracted(e, m);
+    return e;
+}

@@ -15,6 +15,7 @@
  *			const char *since, long wait, STORE_MESSAGE **messages,
  *			size_t *count);
  *	void	inbox_add_extracted(json_object *obj, const STORE_MESSAGE *m);
+ *	json_object *inbox_message_json(const STORE_MESSAGE *m);
  * DESCRIPTION
  *	The inbox routes of both dialects share these steps.
  *
@@ -36,6 +37,10 @@
  *	inbox_add_extracted() adds "links" and "codes" to a message object of
  *	either dialect: arrays of strings found in its text and html by
  *	extract(3), for sign-up tests that want the confirmation link or code.
+ *
+ *	inbox_message_json() is a message as the leveragers inbox shows it: id,
+ *	from, subject, body, html, received_at, then links and codes. The
+ *	webhook worker posts the same object (webhook.h).
  * DIAGNOSTICS
  *	The parameter readers return 0, or -1 with a 400 answered. inbox_read()
  *	returns 0 or a db.h error code (nothing answered: the caller does).
@@ -57,5 +62,6 @@ extern int inbox_query_wait(HTTP_REQUEST *req, long *seconds);
 extern int inbox_read(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id,
                       const char *since, long wait, STORE_MESSAGE **messages, size_t *count);
 extern void inbox_add_extracted(json_object *obj, const STORE_MESSAGE *m);
+extern json_object *inbox_message_json(const STORE_MESSAGE *m);
 
 #endif

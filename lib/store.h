@@ -18,8 +18,9 @@
  *	store_rate.c (rate counters), store_domain.c (domains), store_mailbox.c
  *	(mailboxes and the reads of messages), store_message.c (capture by the
  *	milter), store_purge.c (expiry), store_lock.c (cluster-wide
- *	leases of background workers), store_web.c and store_console.c (web
- *	pages and admin console), store_admin.c (schema upgrade).
+ *	leases of background workers), store_webhook.c (webhooks and their
+ *	deliveries), store_web.c and store_console.c (web pages and admin
+ *	console), store_admin.c (schema upgrade).
  * DIAGNOSTICS
  *	Unless said otherwise, a function returns 0 on success, STORE_NOTFOUND
  *	when the thing asked for does not exist (or is not the caller's),
@@ -368,11 +369,115 @@ extern int store_lock_release(DB *db, const char *name, const char *holder);
 /* A holder name for this process: "host:pid:worker". */
 extern void store_lock_holder(char *buf, size_t len, const char *worker);
 
+/* ---- webhooks (store_webhook.c) ------------------------------------------ */
+
+/* A webhook as its account sees it: never its secret, which is shown once. */
+typedef struct store_webhook {
+    unsigned long long id;
+    char scope[8];                  /* "address" or "domain" */
+    char target[321];               /* the address, or the domain name */
+    char url[2049];
+    int active;
+    char created_at[32];            /* SQL text, UTC */
+} STORE_WEBHOOK;
+
+/* A row of a webhook's delivery log. */
+typedef struct store_delivery {
+    unsigned long long id;
+    unsigned long long message_id;
+    char message_uuid[37];
+    char address[321];
+    char state[12];                 /* pending, delivered, failed */
+    long attempts;
+    int last_status;                /* HTTP status of the last attempt; 0: none came */
+    char last_error[1021];          /* "" when none */
+    char created_at[32];            /* SQL text, UTC; "" for a NULL */
+    char last_attempt_at[32];
+    char next_attempt_at[32];
+    char finished_at[32];
+} STORE_DELIVERY;
+
+/*
+ * Add a webhook for one mailbox (mailbox_id, domain_id 0) or for the account's
+ * mailboxes on one domain (domain_id, mailbox_id 0); *made describes it.
+ */
+extern int store_webhook_create(DB *db, unsigned long long account_id,
+                                unsigned long long mailbox_id, unsigned long long domain_id,
+                                const char *url, const char *secret, STORE_WEBHOOK *made);
+extern int store_webhook_count(DB *db, unsigned long long account_id, long long *count);
+/* The account's webhooks, newest first; free *hooks with free(). */
+extern int store_webhook_list(DB *db, unsigned long long account_id, STORE_WEBHOOK **hooks,
+                              size_t *count);
+extern int store_webhook_find_owned(DB *db, unsigned long long id, unsigned long long account_id,
+                                    STORE_WEBHOOK *hook);
+/* Delete a webhook of the account, with its delivery log. */
+extern int store_webhook_delete(DB *db, unsigned long long id, unsigned long long account_id);
+/* One page of the log of a webhook of the account, newest first; free *rows with free(). */
+extern int store_delivery_list(DB *db, unsigned long long webhook_id,
+                               unsigned long long account_id, long page, long per_page,
+                               STORE_DELIVERY **rows, size_t *count, long long *total);
+
+/* ---- the webhook worker's queue (store_webhook.c) ------------------------ */
+
+/* A delivery whose attempt is due. Strings are owned; free with store_due_free(). */
+typedef struct store_due {
+    unsigned long long id;
+    unsigned long long webhook_id;
+    long attempts;                  /* made so far */
+    char *url;
+    char *secret;
+    char *payload;
+    size_t payload_len;
+} STORE_DUE;
+
+/* The worker's cursor (every message id up to it was looked at), and moving it. */
+extern int store_webhook_cursor(DB *db, unsigned long long *cursor);
+extern int store_webhook_cursor_set(DB *db, unsigned long long cursor);
+/* The highest message id there is (0: none). */
+extern int store_message_max_id(DB *db, unsigned long long *id);
+/*
+ * Up to limit new (webhook, message) pairs: messages with an id above after,
+ * received since their webhook was made, for an active webhook of their
+ * mailbox or of the account's mailboxes on their domain, not yet queued for
+ * it; oldest first. (*webhook_ids)[i] goes with (*messages)[i]; free them with
+ * store_messages_free() and free().
+ */
+extern int store_webhook_arrivals(DB *db, unsigned long long after, long limit,
+                                  STORE_MESSAGE **messages, unsigned long long **webhook_ids,
+                                  size_t *count);
+/* Queue one delivery, due now; one already queued for the pair is left as it is. */
+extern int store_delivery_enqueue(DB *db, unsigned long long webhook_id, const STORE_MESSAGE *m,
+                                  const char *payload, size_t len);
+/*
+ * Up to limit pending deliveries of active webhooks whose attempt is due,
+ * earliest first; each is leased (next attempt lease seconds on) so that a
+ * worker that dies mid-attempt has it tried again later.
+ */
+extern int store_delivery_claim(DB *db, long limit, long lease, STORE_DUE **due, size_t *count);
+extern void store_due_free(STORE_DUE *due, size_t count);
+/* Free the strings of one (the secret wiped first) and zero it. */
+extern void store_due_clear(STORE_DUE *due);
+/* An attempt answered 2xx: delivered. */
+extern int store_delivery_delivered(DB *db, unsigned long long id, int status);
+/*
+ * An attempt failed (status 0: no HTTP answer): pending again in delay seconds,
+ * but never later than retry_for seconds after the delivery was queued; failed
+ * once that time has come.
+ */
+extern int store_delivery_retry(DB *db, unsigned long long id, int status, const char *error,
+                                long delay, long retry_for);
+/* Milliseconds until the earliest due attempt (0 when one is due), -1 when none is pending. */
+extern int store_delivery_next_due(DB *db, long long *ms);
+/* Forget deliveries finished more than keep seconds ago; *deleted counts them. */
+extern int store_delivery_prune(DB *db, long keep, long *deleted);
+
 /* ---- schema (store_admin.c) --------------------------------------------- */
 
 /* The recorded schema version, 0 when the schema was never loaded. */
 extern int store_schema_version(DB *db, long *version);
 extern int store_schema_record(DB *db, long version);
+/* 1 when that version is recorded as applied, 0 when not, or DB_EFAIL. */
+extern int store_schema_has(DB *db, long version);
 
 /* ---- the operator's command line (store_ctl.c) ------------------------- */
 

@@ -26,6 +26,18 @@ int store_schema_version(DB *db, long *version)
     return 0;
 }
 
+int store_schema_has(DB *db, long version)
+{
+    DB_RESULT *res;
+    int rc = db_query(db, &res, "SELECT COUNT(*) FROM schema_version WHERE version = ?", "i",
+                      (long long)version);
+    if (rc != 0)
+        return rc;
+    rc = db_get_ll(res, 0, 0) > 0;
+    db_result_free(res);
+    return rc;
+}
+
 int store_schema_record(DB *db, long version)
 {
     long long rc = db_exec(db,

@@ -384,8 +384,8 @@ static int store_catchall_fill(DB *db, unsigned long long *mailbox_ids, const ch
     return 0;
 }
 
-/* One delivery: the values already clipped, for db_txn() to run (again). */
-struct store_delivery {
+/* One capture: the values already clipped, for db_txn() to run (again). */
+struct store_capture {
     unsigned long long *mailbox_ids;        /* the caller's; filled in for catch-all ones */
     const char *const *create;
     size_t n;
@@ -406,7 +406,7 @@ static const char store_insert_message[] =
 
 static int store_message_deliver_txn(DB *db, void *arg)
 {
-    struct store_delivery *d = arg;
+    struct store_capture *d = arg;
     char uuid[37];
     long long affected;
     int rc;
@@ -447,7 +447,7 @@ static int store_message_deliver_txn(DB *db, void *arg)
  * transaction. Its SELECT ... FOR UPDATE takes the mailbox lock that
  * store_lock_mailboxes() would, before the row (and its id) is made.
  */
-static int store_message_deliver_one(DB *db, const struct store_delivery *d)
+static int store_message_deliver_one(DB *db, const struct store_capture *d)
 {
     static const char insert_locked[] =
         "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
@@ -505,7 +505,7 @@ int store_message_deliver_catchall(DB *db, unsigned long long *mailbox_ids,
 
     /* Clip once: every mailbox gets the same row. */
     char *copies[6];
-    struct store_delivery d = {
+    struct store_capture d = {
         .mailbox_ids = mailbox_ids, .create = create, .n = n, .msg = msg, .raw = raw,
         .raw_fd = raw_fd, .raw_len = raw_len, .ttl = ttl,
     };

@@ -125,9 +125,7 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -148,6 +146,7 @@
 #include "log.h"
 #include "mime.h"
 #include "msgbuf.h"
+#include "privs.h"
 #include "store.h"
 
 #define MILTER_NAME     "tempmail-milter"
@@ -917,44 +916,6 @@ static void milter_reload_stop(pthread_t thread)
     pthread_join(thread, NULL);
 }
 
-/* ---- privileges ---------------------------------------------------------------------- */
-
-/*
- * As root with -u USER: become USER (its groups, its gid, its uid), and make
- * sure there is no way back. As root without -u: a warning only (tools/stack
- * runs it so, and under systemd User= makes it unprivileged before it starts).
- * Not root: -u may only name the user it already is.
- */
-static void milter_drop_privileges(const char *user)
-{
-    errno = 0;
-    struct passwd *pw = user != NULL ? getpwnam(user) : NULL;
-    if (user != NULL && pw == NULL)
-        log_fatal("-u %s: %s", user, errno != 0 ? strerror(errno) : "no such user");
-    if (geteuid() != 0) {
-        if (pw != NULL && pw->pw_uid != geteuid())
-            log_fatal("-u %s: only root can change to another user", user);
-        return;
-    }
-    if (pw == NULL) {
-        log_warn("running as root: give -u USER (or systemd User=) to run unprivileged");
-        return;
-    }
-    uid_t uid = pw->pw_uid;
-    gid_t gid = pw->pw_gid;
-    if (uid == 0)
-        log_fatal("-u %s: that is root", user);
-    if (initgroups(user, gid) != 0)
-        log_fatal("-u %s: initgroups: %s", user, strerror(errno));
-    if (setgid(gid) != 0)
-        log_fatal("-u %s: setgid %ld: %s", user, (long)gid, strerror(errno));
-    if (setuid(uid) != 0)
-        log_fatal("-u %s: setuid %ld: %s", user, (long)uid, strerror(errno));
-    if (setuid(0) == 0 || geteuid() == 0 || getegid() == 0)
-        log_fatal("-u %s: privileges not dropped: root is still reachable", user);
-    log_info("running as %s (uid %ld, gid %ld)", user, (long)uid, (long)gid);
-}
-
 /* ---- main ---------------------------------------------------------------------- */
 
 static void usage(void)
@@ -1026,7 +987,7 @@ int main(int argc, char **argv)
     atomic_store(&rt_message_ttl, cfg.message_ttl);
     atomic_store(&rt_purge_interval, cfg.purge_interval);
     /* Before any database connection, thread or socket exists. */
-    milter_drop_privileges(user);
+    privs_drop(user);
     if (sodium_init() < 0)
         log_fatal("libsodium: initialisation failed");
     mime_init();

@@ -17,8 +17,11 @@
  *	tempmailctl [-c config] stats
  * DESCRIPTION
  *	db upgrade loads sql/schema.sql into an empty database, then applies
- *	every sql/migrations/NNN_*.sql above the recorded schema version, in
- *	order, recording each; run twice, the second run does nothing.
+ *	every sql/migrations/NNN_*.sql whose version is not recorded yet, in
+ *	order, recording each; run twice, the second run does nothing. A
+ *	migration numbered below one already applied (branches merged out of
+ *	order) is applied too: numbers order the files, the records say what
+ *	was done.
  *
  *	domain add makes NAME an active system domain (idempotent).
  *
@@ -239,11 +242,15 @@ static int ctl_db_upgrade(const char *sql_dir_arg)
     int rc = 0;
     for (int i = 0; i < n; i++) {
         long number = strtol(names[i]->d_name, NULL, 10);
-        if (rc == 0 && number > version) {
+        int done = rc == 0 ? store_schema_has(db, number) : 1;
+        if (done < 0) {
+            fprintf(stderr, "tempmailctl: reading the schema version: %s\n", db_error(db));
+            rc = 1;
+        } else if (!done) {
             snprintf(path, sizeof(path), "%s/migrations/%s", dir, names[i]->d_name);
             if (ctl_apply(db, path, number) != 0)
                 rc = 1;
-            else
+            else if (number > version)
                 version = number;
         }
         free(names[i]);

@@ -120,7 +120,7 @@ const TM = (function () {
     }
     const nav = h("nav", { class: "site-nav", "aria-label": "Main" },
       u ? [link("/inbox.html", "Inbox"), link("/addresses.html", "Addresses"), link("/domains.html", "Domains"),
-           link("/profile.html", "Profile")] : [],
+           link("/webhooks.html", "Webhooks"), link("/profile.html", "Profile")] : [],
       link("/free-key.html", "Free key"), link("/docs.html", "API docs"),
       u && u.is_admin ? link("/admin.html", "Admin") : null,
       right);

@@ -1,7 +1,7 @@
 """make install into a DESTDIR, and tempmail served from that installed tree: the stack's
-milter and web server (lighttpd) restarted from DESTDIR/usr/local (TEMPMAIL_INSTALLED), and
-the integration suite (tests/api, all but the fault tests) run against it with the
-installed tempmailctl; the stack is put back afterwards."""
+milter, webhook worker and web server (lighttpd) restarted from DESTDIR/usr/local
+(TEMPMAIL_INSTALLED), and the integration suite (tests/api, all but the fault tests) run
+against it with the installed tempmailctl; the stack is put back afterwards."""
 import hashlib
 import os
 import shutil
@@ -36,7 +36,7 @@ def mode(path):
 
 
 def test_layout(installed):
-    for prog in ("tempmail-milter", "tempmailctl"):
+    for prog in ("tempmail-milter", "tempmail-webhookd", "tempmailctl"):
         assert mode(installed / "sbin" / prog) == 0o755
     for binary in routes():
         assert mode(installed / "libexec" / "tempmail" / binary) == 0o755
@@ -49,7 +49,8 @@ def test_layout(installed):
                     "apache2/tempmail-fcgid.conf", "apache2/tempmail-proxy-fcgi.conf",
                     "postfix/main.cf.tempmail", "postfix/tempmail-domains.cf",
                     "sendmail/tempmail.mc", "sendmail/mailertable",
-                    "systemd/tempmail-milter.service", "systemd/tempmail-fcgi@.socket",
+                    "systemd/tempmail-milter.service", "systemd/tempmail-webhookd.service",
+                    "systemd/tempmail-fcgi@.socket",
                     "systemd/tempmail-fcgi@.service", "systemd/tempmail-spawn-fcgi@.service"):
         assert (share / "examples" / example).is_file(), example
     lighttpd = (share / "examples" / "lighttpd" / "tempmail.conf").read_text()
@@ -100,10 +101,12 @@ def test_end_to_end_from_the_installed_tree(installed, stack_env=ENV):
     (installed / "share/tempmail/htdocs/installed-probe.txt").write_text(probe)
     try:
         stack("restart", "milter", installed_root=installed)
+        stack("restart", "webhookd", installed_root=installed)
         stack("restart", "web", installed_root=installed)
-        # served from the installed tree: the milter's binary, the document root, the routes
-        pid = (TOP / "var" / "run" / "milter.pid").read_text().strip()
-        assert os.readlink(f"/proc/{pid}/exe").startswith(str(installed))
+        # served from the installed tree: the daemons' binaries, the document root, the routes
+        for daemon in ("milter", "webhookd"):
+            pid = (TOP / "var" / "run" / f"{daemon}.pid").read_text().strip()
+            assert os.readlink(f"/proc/{pid}/exe").startswith(str(installed)), daemon
         base = stack_env["TEMPMAIL_HTTP"].rstrip("/")
         assert requests.get(base + "/installed-probe.txt", timeout=10).text == probe
         assert requests.get(base + "/api/nope", timeout=10).status_code == 404
@@ -126,4 +129,5 @@ def test_end_to_end_from_the_installed_tree(installed, stack_env=ENV):
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     finally:
         stack("restart", "milter")
+        stack("restart", "webhookd")
         stack("restart", "web")
