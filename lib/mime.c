@@ -228,6 +228,42 @@ static void mime_add_attachment(struct mime_walk *walk, GMimeObject *object, con
     msg->n_attachments++;
 }
 
+/*
+ * The first MIME_TEXT_MAX bytes of a large text part, decoded through a temporary
+ * file so that the whole part never sits in memory, then made UTF-8 like any other
+ * (a character cut at the end becomes U+FFFD). NULL only when memory runs out; ""
+ * when the file could not be made.
+ */
+static char *mime_text_prefix(GMimeObject *part, const char *tmpdir, int declared)
+{
+    MIME_ATTACHMENT decoded = { 0 };
+
+    if (mime_decode_to_file(part, &decoded, tmpdir) != 0)
+        return strdup("");
+    size_t want = decoded.size < MIME_TEXT_MAX ? decoded.size : MIME_TEXT_MAX;
+    char *buf = malloc(want + 1);
+    ssize_t got = buf ? pread(fileno(decoded.spill), buf, want, 0) : -1;
+    fclose(decoded.spill);
+    if (buf == NULL)
+        return NULL;
+    buf[got > 0 ? got : 0] = '\0';
+
+    const char *charset = g_mime_object_get_content_type_parameter(part, "charset");
+    if (charset != NULL && g_ascii_strcasecmp(charset, "utf-8") != 0
+        && g_ascii_strcasecmp(charset, "us-ascii") != 0) {
+        gchar *converted = g_convert_with_fallback(buf, -1, "UTF-8",
+                                                   g_mime_charset_iconv_name(charset), "?",
+                                                   NULL, NULL, NULL);
+        if (converted != NULL) {
+            free(buf);
+            return mime_utf8_take(converted, 0);
+        }
+    }
+    char *text = mime_utf8_dup(buf, !declared);
+    free(buf);
+    return text;
+}
+
 static void mime_visit(GMimeObject *parent, GMimeObject *part, gpointer data)
 {
     struct mime_walk *walk = data;
@@ -266,7 +302,10 @@ static void mime_visit(GMimeObject *parent, GMimeObject *part, gpointer data)
         return;                         /* not wanted, or not the first of its kind */
 
     int declared = g_mime_object_get_content_type_parameter(part, "charset") != NULL;
-    *slot = mime_utf8_take(g_mime_text_part_get_text(GMIME_TEXT_PART(part)), !declared);
+    if (walk->spill_ok && mime_encoded_length(part) > MIME_TEXT_MAX)
+        *slot = mime_text_prefix(part, walk->tmpdir, declared);
+    else
+        *slot = mime_utf8_take(g_mime_text_part_get_text(GMIME_TEXT_PART(part)), !declared);
     if (*slot == NULL)
         walk->oom = 1;
 }

@@ -36,7 +36,10 @@
  *	while it parses, and an attachment whose encoded form is larger than
  *	MIME_SPILL bytes is decoded into an unlinked temporary file in tmpdir
  *	(NULL or "": $TMPDIR, else /tmp), handed back as spill with data NULL.
- *	Only the text and html bodies are read into memory.
+ *	A text or html body whose encoded form is larger than MIME_TEXT_MAX is
+ *	decoded the same way and only its first MIME_TEXT_MAX bytes are read
+ *	back into text or html: so a 20 MB message costs about the same memory
+ *	as a 2 MB one. The whole body stays in the raw source.
  * DIAGNOSTICS
  *	mime_parse() returns NULL only when memory runs out.
  *--*/
@@ -46,6 +49,8 @@
 
 /* Encoded size above which mime_parse_fd() decodes an attachment to a file. */
 #define MIME_SPILL  (1024 * 1024)
+/* Bytes of a large text or html body that mime_parse_fd() keeps (see above). */
+#define MIME_TEXT_MAX  (1024 * 1024)
 
 typedef struct mime_attachment {
     char *filename;
