@@ -202,43 +202,100 @@ int store_message_max_id(DB *db, unsigned long long *id)
     return 0;
 }
 
+/* One half of the arrivals: its messages and their webhook ids, (m.id, w.id) ascending. */
+struct store_arrivals {
+    STORE_MESSAGE *messages;
+    unsigned long long *hooks;
+    size_t count;
+};
+
+static int store_arrivals_read(DB *db, const char *sql, unsigned long long after, long limit,
+                               struct store_arrivals *half)
+{
+    DB_RESULT *res;
+    int rc = db_query(db, &res, sql, "ui", after, (long long)limit);
+
+    memset(half, 0, sizeof(*half));
+    if (rc != 0)
+        return rc;
+    store_messages_from_result(res, &half->messages, &half->count);
+    if (half->count > 0 && (half->hooks = calloc(half->count, sizeof(*half->hooks))) == NULL)
+        log_fatal("out of memory");
+    for (size_t i = 0; i < half->count; i++)
+        half->hooks[i] = (unsigned long long)db_get_ll(res, i, 10);
+    db_result_free(res);
+    return 0;
+}
+
 /*
  * Two halves, one per kind of scope, each driven from the (few) webhooks
  * rather than from the messages: a mailbox's messages by its index, a
  * domain's through the account's mailboxes on it. A domain webhook only
  * ever sees its own account's mailboxes, also on a shared system domain.
+ * The halves are read apart and merged here, not by UNION ALL ... ORDER BY:
+ * that made the server build a temporary table of the message bodies, and
+ * MariaDB 10.11.19 crashed (signal 11 in create_tmp_table's cleanup) on it.
  */
 int store_webhook_arrivals(DB *db, unsigned long long after, long limit,
                            STORE_MESSAGE **messages, unsigned long long **webhook_ids,
                            size_t *count)
 {
-    DB_RESULT *res;
-    int rc = db_query(db, &res,
-                      "SELECT " STORE_MESSAGE_COLUMNS ", w.id"
-                      " FROM webhooks w JOIN messages m ON m.mailbox_id = w.mailbox_id"
-                      " JOIN mailboxes b ON b.id = m.mailbox_id"
-                      " LEFT JOIN webhook_deliveries q ON q.webhook_id = w.id AND q.message_id = m.id"
-                      " WHERE w.active = 1 AND w.mailbox_id IS NOT NULL AND m.id > ?"
-                      " AND m.received_at >= w.created_at AND q.id IS NULL"
-                      " UNION ALL "
-                      "SELECT " STORE_MESSAGE_COLUMNS ", w.id"
-                      " FROM webhooks w JOIN mailboxes b ON b.domain_id = w.domain_id"
-                      " AND b.account_id = w.account_id"
-                      " JOIN messages m ON m.mailbox_id = b.id"
-                      " LEFT JOIN webhook_deliveries q ON q.webhook_id = w.id AND q.message_id = m.id"
-                      " WHERE w.active = 1 AND w.domain_id IS NOT NULL AND m.id > ?"
-                      " AND m.received_at >= w.created_at AND q.id IS NULL"
-                      " ORDER BY 1, 11 LIMIT ?",
-                      "uui", after, after, (long long)limit);
-    if (rc != 0)
-        return rc;
-    store_messages_from_result(res, messages, count);
+    static const char by_mailbox[] =
+        "SELECT " STORE_MESSAGE_COLUMNS ", w.id"
+        " FROM webhooks w JOIN messages m ON m.mailbox_id = w.mailbox_id"
+        " JOIN mailboxes b ON b.id = m.mailbox_id"
+        " LEFT JOIN webhook_deliveries q ON q.webhook_id = w.id AND q.message_id = m.id"
+        " WHERE w.active = 1 AND w.mailbox_id IS NOT NULL AND m.id > ?"
+        " AND m.received_at >= w.created_at AND q.id IS NULL"
+        " ORDER BY m.id, w.id LIMIT ?";
+    static const char by_domain[] =
+        "SELECT " STORE_MESSAGE_COLUMNS ", w.id"
+        " FROM webhooks w JOIN mailboxes b ON b.domain_id = w.domain_id"
+        " AND b.account_id = w.account_id"
+        " JOIN messages m ON m.mailbox_id = b.id"
+        " LEFT JOIN webhook_deliveries q ON q.webhook_id = w.id AND q.message_id = m.id"
+        " WHERE w.active = 1 AND w.domain_id IS NOT NULL AND m.id > ?"
+        " AND m.received_at >= w.created_at AND q.id IS NULL"
+        " ORDER BY m.id, w.id LIMIT ?";
+    struct store_arrivals a, d;
+    int rc;
+
+    *messages = NULL;
     *webhook_ids = NULL;
-    if (*count > 0 && (*webhook_ids = calloc(*count, sizeof(**webhook_ids))) == NULL)
-        log_fatal("out of memory");
-    for (size_t i = 0; i < *count; i++)
-        (*webhook_ids)[i] = (unsigned long long)db_get_ll(res, i, 10);
-    db_result_free(res);
+    *count = 0;
+    if ((rc = store_arrivals_read(db, by_mailbox, after, limit, &a)) != 0)
+        return rc;
+    if ((rc = store_arrivals_read(db, by_domain, after, limit, &d)) != 0) {
+        store_messages_free(a.messages, a.count);
+        free(a.hooks);
+        return rc;
+    }
+
+    /* The first limit of both, in (message id, webhook id) order; the rest is freed. */
+    size_t total = a.count + d.count, keep = total < (size_t)limit ? total : (size_t)limit;
+    if (keep > 0) {
+        if ((*messages = calloc(keep, sizeof(**messages))) == NULL
+            || (*webhook_ids = calloc(keep, sizeof(**webhook_ids))) == NULL)
+            log_fatal("out of memory");
+    }
+    size_t i = 0, j = 0;
+    for (size_t k = 0; k < keep; k++) {
+        int from_a = j == d.count
+            || (i < a.count && (a.messages[i].id < d.messages[j].id
+                                || (a.messages[i].id == d.messages[j].id
+                                    && a.hooks[i] < d.hooks[j])));
+        struct store_arrivals *h = from_a ? &a : &d;
+        size_t *at = from_a ? &i : &j;
+        (*messages)[k] = h->messages[*at];
+        (*webhook_ids)[k] = h->hooks[*at];
+        memset(&h->messages[*at], 0, sizeof(h->messages[*at]));   /* moved: freed by the caller */
+        (*at)++;
+    }
+    *count = keep;
+    store_messages_free(a.messages, a.count);
+    store_messages_free(d.messages, d.count);
+    free(a.hooks);
+    free(d.hooks);
     return 0;
 }
 
