@@ -45,7 +45,7 @@ static const struct config_param config_params[] = {
     NUM(message_ttl, "900", 10, 365L * 86400),
     NUM(max_message_size, "26214400", 1024, 1L << 30),
     NUM(max_request_body, "65536", 1024, 16L << 20),
-    NUM(http_threads, "16", 1, 256),
+    NUM(http_threads, "16", 1, 64),      /* http.c starts at most 64 */
     NUM(event_stream_seconds, "300", 5, 3600),
     STR(master_key_hash, ""),
     NUM(rate_free, "100", 1, 100000000),
