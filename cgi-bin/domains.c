@@ -38,7 +38,8 @@
  *	domains are nobody's, so they are never found here (404).
  * DIAGNOSTICS
  *	400 malformed body or invalid domain name; 404 no such domain of the
- *	caller; 409 the name is taken (by anyone, or a system domain) or the
+ *	caller; 409 the name is taken (by anyone, or a system domain; another
+ *	account's pending claim holds it for domain_claim_hours, then lapses) or the
  *	domain was disabled by the operator (or, for catch-all, is not active); 422 the DNS records are not (yet)
  *	right, a state of the world the client fixes before retrying the same
  *	request, unlike 400 which means the request itself is wrong; 503 the
@@ -173,7 +174,7 @@ static void domains_add(HTTP_REQUEST *req)
     }
 
     STORE_DOMAIN made;
-    switch (store_domain_create(db, who.account_id, name, &made)) {
+    switch (store_domain_create(db, who.account_id, name, cfg.domain_claim_hours, &made)) {
     case 0:
         break;
     case DB_EDUP:

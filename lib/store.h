@@ -123,9 +123,13 @@ typedef struct store_domain {
 extern int store_domain_find(DB *db, const char *name, STORE_DOMAIN *domain);
 /* Add or re-activate a system domain (owner none, status active). */
 extern int store_domain_add_system(DB *db, const char *name, unsigned long long *domain_id);
-/* Add a customer's domain, pending, with a fresh random token. DB_EDUP: the name is taken. */
+/*
+ * Add a customer's domain, pending, with a fresh random token. Another account's pending
+ * claim on the name older than claim_hours is dropped first (nobody squats a name they
+ * cannot verify). DB_EDUP: the name is taken (active, a system domain, or a newer claim).
+ */
 extern int store_domain_create(DB *db, unsigned long long owner_id, const char *name,
-                               STORE_DOMAIN *made);
+                               long claim_hours, STORE_DOMAIN *made);
 /* An account's domains, newest first; free *domains with free(). */
 extern int store_domain_list(DB *db, unsigned long long owner_id, STORE_DOMAIN **domains,
                              size_t *count);

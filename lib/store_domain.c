@@ -84,7 +84,7 @@ int store_domain_add_system(DB *db, const char *name, unsigned long long *domain
 }
 
 int store_domain_create(DB *db, unsigned long long owner_id, const char *name,
-                        STORE_DOMAIN *made)
+                        long claim_hours, STORE_DOMAIN *made)
 {
     unsigned char raw[STORE_DOMAIN_TOKEN_BYTES];
     char hex[2 * STORE_DOMAIN_TOKEN_BYTES + 1], token[sizeof(made->token)];
@@ -95,6 +95,12 @@ int store_domain_create(DB *db, unsigned long long owner_id, const char *name,
     sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
     snprintf(token, sizeof(token), "%s%s", STORE_DOMAIN_TOKEN_PREFIX, hex);
 
+    /* An unverified claim of someone else's lapses: its name is free for whoever can verify. */
+    if (db_exec(db,
+                "DELETE FROM domains WHERE name = ? AND status = 'pending' AND owner_id IS NOT NULL"
+                " AND owner_id <> ? AND created_at < UTC_TIMESTAMP(3) - INTERVAL ? HOUR",
+                "sui", name, owner_id, (long long)claim_hours) < 0)
+        return DB_EFAIL;
     /* The unique key on name makes a taken name (anyone's, or a system domain) DB_EDUP. */
     long long rc = db_exec(db,
                            "INSERT INTO domains (name, owner_id, status, verification_token, created_at)"

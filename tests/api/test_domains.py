@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from conftest import ENV, TOP, send_mail, wait_for
+from conftest import ENV, TOP, send_mail, sql, wait_for
 
 DNSMASQ = "/usr/sbin/dnsmasq"
 ZONE = "customers.test"
@@ -326,6 +326,30 @@ def test_system_and_taken_domains_are_409(make_account, domain):
     assert other.post("/api/domains/add", json={"domain": name.upper()}).status_code == 409
     assert api.get("/api/domains/user").json()["total"] == 1
     assert other.get("/api/domains/user").json()["total"] == 0
+
+
+def test_an_unverified_claim_lapses_after_domain_claim_hours(make_account, verified):
+    """Nobody squats a name: another account's pending claim holds it for domain_claim_hours
+    (24 by default), then whoever adds the name takes it over. A verified domain never lapses."""
+    squatter, owner = make_account(), make_account()
+    name = new_name()
+    old = add(squatter, name)["domain"]
+    assert owner.post("/api/domains/add", json={"domain": name}).status_code == 409
+
+    sql(f"UPDATE domains SET created_at = created_at - INTERVAL 25 HOUR WHERE id = {int(old['id'])}")
+    # Its own owner adding it again is still "taken": only other accounts take a lapsed claim.
+    assert squatter.post("/api/domains/add", json={"domain": name}).status_code == 409
+    mine = add(owner, name)["domain"]
+    assert mine["domain_name"] == name and mine["status"] == "pending"
+    assert mine["txt_record"] != old["txt_record"]
+    assert squatter.get("/api/domains/user").json()["total"] == 0
+    assert verify(squatter, old["id"]).status_code == 404
+
+    api, dom = verified
+    sql(f"UPDATE domains SET created_at = created_at - INTERVAL 1000 HOUR WHERE id = {int(dom['id'])}")
+    r = make_account().post("/api/domains/add", json={"domain": dom["domain_name"]})
+    assert r.status_code == 409
+    assert api.get("/api/domains/user").json()["total"] == 1
 
 
 def test_resolver_failure_is_503_and_changes_nothing(make_account, dns):
