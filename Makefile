@@ -92,6 +92,7 @@ test: deps
 	@$(MAKE) --no-print-directory milter-test
 	@$(MAKE) --no-print-directory integration-asan
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory soak-short
 	@$(MAKE) --no-print-directory test-ops test-apache
 	@$(MAKE) --no-print-directory web
 
@@ -133,6 +134,21 @@ integration:
 # built with ASan+UBSan (build/asan); any sanitizer report fails it (tests/asan/run).
 integration-asan: $(ASAN_ROUTES) $(ASAN_MILTER)
 	@tests/asan/run
+
+# make soak: SOAK_MINUTES (30) of mixed API and SMTP load with a fault every few minutes
+# (tests/soak/run: accepted, stored, lost, and the processes' memory over time), then every
+# fuzzer SOAK_FUZZ_TIME seconds (300; 0 leaves them out). Not part of make test, which runs
+# soak-short: the same for two minutes. Needs the stack (make run).
+SOAK_MINUTES   ?= 30
+SOAK_FUZZ_TIME ?= 300
+.PHONY: soak soak-short
+soak: all
+	@tools/stack start >/dev/null
+	@SOAK_MINUTES=$(SOAK_MINUTES) tests/soak/run
+	@if [ "$(SOAK_FUZZ_TIME)" != 0 ]; then $(MAKE) --no-print-directory fuzz FUZZ_TIME=$(SOAK_FUZZ_TIME); fi
+
+soak-short:
+	@SOAK_MINUTES=2 tests/soak/run
 
 lib/%.o: lib/%.c lib/*.h
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -c $< -o $@
