@@ -38,6 +38,15 @@ def generate(api, n=3):
     return out
 
 
+def fresh_get(api, path):
+    """GET on a new connection (see generate()): the status, or the error as text."""
+    api.session.close()
+    try:
+        return api.get(path).status_code
+    except requests.RequestException as e:
+        return repr(e)
+
+
 def recovers(api, smtp_addr, address, what):
     """New mail is accepted and stored once, and the API answers 200, within generous
     time (the machine is shared), with no step of ours."""
@@ -50,7 +59,7 @@ def recovers(api, smtp_addr, address, what):
     assert wait_for(once, timeout=240, interval=2), f"no mail accepted after {what}: {probe.verify()}"
     verdict = probe.verify()
     assert verdict.ok and verdict.stored >= 1, verdict
-    assert wait_for(lambda: api.get("/api/mail/list").status_code == 200, timeout=120)
+    assert wait_for(lambda: fresh_get(api, "/api/mail/list") == 200, timeout=120)
     got = wait_for(lambda: api.get(f"/api/mail/inbox/{address}").json().get("emails"), timeout=60)
     assert got, f"the inbox of {address} does not show the new mail after {what}"
 
@@ -366,10 +375,7 @@ def test_disk_full_on_the_mariadb_datadir(api, smtp_addr, small_datadir):
             # InnoDB still has free pages in its files: the load uses them up, then is refused.
             assert wait_for(lambda: load.count("tempfail") > refused + 5, timeout=300), \
                 f"the full disk never refused mail: {load.count('accepted')} accepted"
-            try:
-                api_during = api.get("/api/mail/list").status_code
-            except requests.RequestException as e:
-                api_during = repr(e)
+            api_during = fresh_get(api, "/api/mail/list")
             filler.unlink()
             assert load.wait_accepted(10, timeout=300), "no mail stored after space came back"
         finally:
