@@ -35,6 +35,9 @@ ASAN_DIR    := build/asan
 ASAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ASAN_OBJ    := $(patsubst lib/%.c,$(ASAN_DIR)/lib/%.o,$(LIB_SRC))
 ASAN_UNIT   := $(patsubst tests/unit/%.c,$(ASAN_DIR)/unit/%,$(UNIT_SRC))
+ASAN_ROUTES := $(patsubst cgi-bin/%,$(ASAN_DIR)/cgi-bin/%,$(ROUTES))
+ASAN_MILTER := $(ASAN_DIR)/milter/tempmail-milter
+ASAN_LIBS    = $(subst lib/libtempmail.a,$(ASAN_DIR)/libtempmail.a,$(LIBS))
 
 # libFuzzer harnesses (tests/fuzz/fuzz_<name>.c), built with clang. Each compiles the lib/
 # sources it needs itself, so they carry the fuzzer's coverage (lib/*.o are plain gcc).
@@ -67,7 +70,7 @@ Q           :=
 say          =
 endif
 
-.PHONY: all deps run stop test unit unit-asan fuzz integration clean
+.PHONY: all deps run stop test unit unit-asan fuzz integration integration-asan clean
 .DELETE_ON_ERROR:
 
 all: $(ROUTES) $(MILTER) $(WEBHOOKD) $(CTL)
@@ -83,12 +86,14 @@ stop:
 	@tools/stack stop
 
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(ASAN_UNIT)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(ASAN_UNIT) $(ASAN_ROUTES) $(ASAN_MILTER)
 	@$(MAKE) --no-print-directory unit unit-asan
 	@$(MAKE) --no-print-directory fuzz
 	@tools/stack start
 	@$(MAKE) --no-print-directory milter-test db-test
+	@$(MAKE) --no-print-directory integration-asan
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory soak-short
 	@$(MAKE) --no-print-directory test-ops test-apache
 	@$(MAKE) --no-print-directory web
 	@$(MAKE) --no-print-directory cluster-test
@@ -148,6 +153,26 @@ integration:
 	  $(PYTEST) -q -p no:cacheprovider -m "not faults" api && \
 	  $(PYTEST) -q -p no:cacheprovider -m faults api
 
+# tests/api (but the fault tests) once more, against the route binaries and the milter
+# built with ASan+UBSan (build/asan); any sanitizer report fails it (tests/asan/run).
+integration-asan: $(ASAN_ROUTES) $(ASAN_MILTER)
+	@tests/asan/run
+
+# make soak: SOAK_MINUTES (30) of mixed API and SMTP load with a fault every few minutes
+# (tests/soak/run: accepted, stored, lost, and the processes' memory over time), then every
+# fuzzer SOAK_FUZZ_TIME seconds (300; 0 leaves them out). Not part of make test, which runs
+# soak-short: the same for two minutes. Needs the stack (make run).
+SOAK_MINUTES   ?= 30
+SOAK_FUZZ_TIME ?= 300
+.PHONY: soak soak-short
+soak: all
+	@tools/stack start >/dev/null
+	@SOAK_MINUTES=$(SOAK_MINUTES) tests/soak/run
+	@if [ "$(SOAK_FUZZ_TIME)" != 0 ]; then $(MAKE) --no-print-directory fuzz FUZZ_TIME=$(SOAK_FUZZ_TIME); fi
+
+soak-short:
+	@SOAK_MINUTES=2 tests/soak/run
+
 lib/%.o: lib/%.c lib/*.h
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -182,7 +207,17 @@ $(ASAN_DIR)/libtempmail.a: $(ASAN_OBJ)
 
 $(ASAN_DIR)/unit/test_%: tests/unit/test_%.c $(ASAN_DIR)/libtempmail.a lib/*.h
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $< -o $@ $(subst lib/libtempmail.a,$(ASAN_DIR)/libtempmail.a,$(LIBS)) -lcmocka
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $< -o $@ $(ASAN_LIBS) -lcmocka
+
+$(ASAN_DIR)/cgi-bin/%.fcgi: cgi-bin/%.c $(ASAN_DIR)/libtempmail.a lib/*.h
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $< -o $@ $(ASAN_LIBS)
+
+$(ASAN_DIR)/cgi-bin/notfound.fcgi: htdocs/openapi.json
+
+$(ASAN_MILTER): $(MILTER_SRC) $(ASAN_DIR)/libtempmail.a lib/*.h $(wildcard milter/*.h)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(MILTER_SRC) -o $@ $(ASAN_LIBS)
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c lib/*.h
 	@mkdir -p $(dir $@)

@@ -102,7 +102,9 @@ def test_20mb_message_is_stored_whole_and_memory_stays_bounded(generate, smtp_ad
               f" WHERE message_id = {msg_id}")
     assert att == [["scan.bin", str(len(blob)), hashlib.sha256(blob).hexdigest()]]
 
-    assert peak - before < 8 * 1024, f"milter peak RSS grew by {peak - before} kB"
+    # Not under tests/asan/run: ASan's quarantine and redzones keep freed memory resident.
+    if not os.environ.get("TEMPMAIL_SANITIZED"):
+        assert peak - before < 8 * 1024, f"milter peak RSS grew by {peak - before} kB"
 
 
 def test_over_the_limit_is_552_and_nothing_is_stored(generate, smtp_addr):
