@@ -75,16 +75,18 @@
  *	and the old values stay. Turning the purge on when it was off at start
  *	needs a restart too. (systemctl reload sends SIGUSR1.)
  *
- *	SIGTERM, SIGHUP and SIGINT stop the milter: libmilter's own signal
- *	thread catches them (it blocks them in every other thread, so a handler
- *	of ours would never run) and does what smfi_stop() does. The listener
- *	notices within 5 seconds (libmilter's MI_CHK_TIME); the milter then
- *	closes its database connections, removes its unix socket and exits 0.
- *	SIGHUP cannot be made to reload: libmilter's mi_signal_thread() (in
- *	signal.c, Debian's libmilter 8.17 included) puts SIGHUP, SIGTERM and
- *	SIGINT in a fixed sigwait() set and stops on SIGHUP, with no way to
- *	change that set; a second thread of ours in sigwait() for SIGHUP would
- *	race it, and POSIX leaves unspecified which of the two gets the signal.
+ *	SIGHUP reloads too. libmilter's mi_signal_thread() (signal.c, Debian's
+ *	libmilter 8.17 included) sigwait()s for SIGHUP, SIGTERM and SIGINT and
+ *	stops the milter on SIGHUP, with no way to change that set, and a
+ *	second sigwait() of ours would race it. So this program defines
+ *	sigwait() itself (see there): the dynamic linker binds libmilter's call
+ *	to it, and it passes SIGHUP on as SIGUSR1 instead of returning it.
+ *
+ *	SIGTERM and SIGINT stop the milter: libmilter's signal thread catches
+ *	them (it blocks them in every other thread, so a handler of ours would
+ *	never run) and does what smfi_stop() does. The listener notices within
+ *	5 seconds (libmilter's MI_CHK_TIME); the milter then closes its
+ *	database connections, removes its unix socket and exits 0.
  * DIAGNOSTICS
  *	Problems go to the log. The milter never exits on trouble once it
  *	listens: any database or memory failure answers 451 4.3.0, so the
@@ -878,6 +880,31 @@ static void milter_reload(void)
              reload_path, cfg.max_message_size, cfg.message_ttl, cfg.purge_interval,
              cfg.purge_interval > 0 && old[2] == 0 && !purge_running
              ? " (the purge was off at start: restart the milter to turn it on)" : "");
+}
+
+/*
+ * sigwait() for the whole program, libmilter's signal thread included (it is the
+ * only other caller, and libmilter.so's call binds to this definition): a SIGHUP
+ * waited for together with SIGTERM, which only that thread does, is sent on as
+ * SIGUSR1 to the reloader below and the wait goes on. Everything else is
+ * sigwait() as POSIX has it.
+ */
+int sigwait(const sigset_t *set, int *sig)
+{
+    for (;;) {
+        int got = sigwaitinfo(set, NULL);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (got == SIGHUP && sigismember(set, SIGTERM) == 1) {
+            kill(getpid(), SIGUSR1);
+            continue;
+        }
+        *sig = got;
+        return 0;
+    }
 }
 
 /* Wait for SIGUSR1 (blocked in every thread since the start of main) and reload. */
