@@ -21,7 +21,10 @@
  *	to send. It looks when the milter's arrival signal fires (arrival(3):
  *	inotify on the arrival directory, written after each commit), and
  *	every 30 seconds in case a signal was missed (another MX host's mail
- *	gives none here), never in a busy loop.
+ *	gives none here), never in a busy loop. Signals that come faster than
+ *	one per WEBHOOKD_GAP_MS are taken together: a busy MX signals after
+ *	every message, and one look per signal would cost the database more
+ *	than the capture itself.
  *
  *	Message ids are not promised to grow in commit order (a capture
  *	transaction may commit a lower id after a higher one is visible, and
@@ -131,6 +134,7 @@
 #define WEBHOOKD_NAME           "tempmail-webhookd"
 #define WEBHOOKD_LOCK           "tempmail_webhookd"
 #define WEBHOOKD_FALLBACK_MS    30000L  /* look for new mail this often without a signal */
+#define WEBHOOKD_GAP_MS         100L    /* arrival signals are taken together this long */
 #define WEBHOOKD_STANDBY_MS     10000L  /* retry the database or the lock this often */
 #define WEBHOOKD_WINDOW         60      /* seconds the cursor trails the highest id seen */
 #define WEBHOOKD_BATCH          100     /* new (webhook, message) pairs read at a time */
@@ -161,6 +165,15 @@ static time_t sample_at;            /* ... which becomes the cursor WEBHOOKD_WIN
 static CURLM *multi;
 static struct job **jobs;           /* webhook_concurrency slots */
 static long in_flight;
+
+/* Milliseconds of the monotonic clock. */
+static long long webhookd_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static time_t webhookd_now(void)
 {
@@ -582,14 +595,32 @@ int main(int argc, char **argv)
              cfg.webhook_concurrency, cfg.webhook_timeout, cfg.webhook_retry_base,
              cfg.webhook_retry_for, dir, watch == NULL ? " not watched (looking every 30 s)" : "");
 
-    int stopping = 0, scan = 1;
+    /*
+     * A round of database work runs when the last one asked to be back (its
+     * wait ran out), when a transfer ended (a slot is free), or on an arrival
+     * signal, but then at most once a WEBHOOKD_GAP_MS: the signals of a busy
+     * MX are taken together, not one round each.
+     */
+    int stopping = 0, scan = 1, round_now = 1, signalled = 0;
     time_t scanned_at = webhookd_now();
+    long long round_at = 0, deadline = 0;
     while (!stopping) {
-        long wait_ms;
-        int asked = scan;
-        webhookd_round(&scan, &wait_ms);
-        if (asked && !scan)
-            scanned_at = webhookd_now();
+        long long now_ms = webhookd_now_ms();
+        if (round_now || now_ms >= deadline || (signalled && now_ms - round_at >= WEBHOOKD_GAP_MS)) {
+            long round_wait;
+            int asked = scan;
+            webhookd_round(&scan, &round_wait);
+            if (asked && !scan)
+                scanned_at = webhookd_now();
+            round_at = now_ms;
+            deadline = now_ms + round_wait;
+            round_now = signalled = 0;
+        }
+        long long until = deadline;
+        if (signalled && round_at + WEBHOOKD_GAP_MS < until)
+            until = round_at + WEBHOOKD_GAP_MS;
+        now_ms = webhookd_now_ms();
+        long wait_ms = until > now_ms ? (long)(until - now_ms) : 0;
 
         struct curl_waitfd extra[2] = {
             { .fd = sigfd, .events = CURL_WAIT_POLLIN },
@@ -607,7 +638,7 @@ int main(int argc, char **argv)
         if (watch != NULL && extra[1].revents) {
             int got = arrival_watch_check(watch);
             if (got != 0)
-                scan = 1;       /* an arrival, or an error of the watch: look anyway */
+                scan = signalled = 1;   /* an arrival, or an error of the watch: look anyway */
         }
         if (webhookd_now() - scanned_at >= WEBHOOKD_FALLBACK_MS / 1000)
             scan = 1;
@@ -625,6 +656,8 @@ int main(int argc, char **argv)
             }
         if (batch && db != NULL && db_commit(db) != 0)
             webhookd_db_failed("recording deliveries");
+        if (batch)
+            round_now = 1;      /* slots are free: start the next due attempts */
     }
 
     webhookd_abandon();
