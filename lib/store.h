@@ -218,10 +218,16 @@ enum store_rcpt {
     STORE_RCPT_CAPTURE = 1,     /* a live mailbox: *mailbox_id is set */
     STORE_RCPT_UNKNOWN = 2,     /* a managed domain without such a live mailbox: 550 */
     STORE_RCPT_CATCHALL = 3,    /* no such mailbox, but a catch-all domain: made on delivery */
+    STORE_RCPT_FULL = 4,        /* the same, but the domain holds catch_all_max live addresses */
 };
 
-/* Classify a recipient address (lowercase, no angle brackets): an enum store_rcpt or DB_EFAIL. */
-extern int store_rcpt_check(DB *db, const char *address, unsigned long long *mailbox_id);
+/*
+ * Classify a recipient address (lowercase, no angle brackets): an enum store_rcpt or
+ * DB_EFAIL. catch_all_max: the most live addresses a catch-all domain may hold before
+ * mail for a new local part is refused (STORE_RCPT_FULL).
+ */
+extern int store_rcpt_check(DB *db, const char *address, long catch_all_max,
+                            unsigned long long *mailbox_id);
 
 /*
  * Store one message for each of n mailboxes, with its attachments, in one

@@ -6,7 +6,8 @@
  * SYNOPSIS
  *	#include "store.h"
  *
- *	int	store_rcpt_check(DB *db, const char *address, unsigned long long *mailbox_id);
+ *	int	store_rcpt_check(DB *db, const char *address, long catch_all_max,
+ *			unsigned long long *mailbox_id);
  *	int	store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t n,
  *			const char *envelope_from, const MIME_MESSAGE *msg,
  *			const char *raw, int raw_fd, size_t raw_len, long ttl);
@@ -29,7 +30,10 @@
  *	further mailbox.
  *
  *	A domain whose owner turned catch_all on answers STORE_RCPT_CATCHALL
- *	for an unknown local part that generate would take (address.h), and
+ *	for an unknown local part that generate would take (address.h), or
+ *	STORE_RCPT_FULL once the domain holds catch_all_max live addresses (a
+ *	second statement, on that path alone: without a cap, mail to random
+ *	local parts would make mailboxes without end), and
  *	store_message_deliver_catchall() then makes that mailbox inside the
  *	delivery's transaction: a failed delivery leaves no empty mailbox
  *	behind, and concurrent first deliveries end in one mailbox (the
@@ -157,7 +161,8 @@ static void store_uuid4(char *buf)
              b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-int store_rcpt_check(DB *db, const char *address, unsigned long long *mailbox_id)
+int store_rcpt_check(DB *db, const char *address, long catch_all_max,
+                     unsigned long long *mailbox_id)
 {
     const char *at = address ? strrchr(address, '@') : NULL;
     char domain[254];
@@ -193,7 +198,7 @@ int store_rcpt_check(DB *db, const char *address, unsigned long long *mailbox_id
      */
     DB_RESULT *res;
     int rc = db_query(db, &res,
-                      "SELECT m.id, d.catch_all AND d.owner_id IS NOT NULL FROM domains d"
+                      "SELECT m.id, d.catch_all AND d.owner_id IS NOT NULL, d.id FROM domains d"
                       " LEFT JOIN mailboxes m ON m.address = ? AND m.domain_id = d.id"
                       " AND (m.expires_at IS NULL OR m.expires_at > UTC_TIMESTAMP(3))"
                       " WHERE d.name = ? AND d.status = 'active'",
@@ -203,14 +208,28 @@ int store_rcpt_check(DB *db, const char *address, unsigned long long *mailbox_id
         return DB_EFAIL;
 
     int verdict = STORE_RCPT_OTHER;
+    unsigned long long domain_id = 0;
     if (db_rows(res) > 0) {
         if (db_isnull(res, 0, 0)) {
             verdict = db_get_ll(res, 0, 1) && valid_local ? STORE_RCPT_CATCHALL : STORE_RCPT_UNKNOWN;
+            domain_id = (unsigned long long)db_get_ll(res, 0, 2);
         } else {
             verdict = STORE_RCPT_CAPTURE;
             *mailbox_id = (unsigned long long)db_get_ll(res, 0, 0);
         }
     }
+    db_result_free(res);
+    if (verdict != STORE_RCPT_CATCHALL)
+        return verdict;
+
+    /* Counted, not locked: deliveries at the same moment may pass the cap by a few. */
+    rc = db_query(db, &res,
+                  "SELECT COUNT(*) FROM mailboxes WHERE domain_id = ?"
+                  " AND (expires_at IS NULL OR expires_at > UTC_TIMESTAMP(3))", "u", domain_id);
+    if (rc != 0)
+        return DB_EFAIL;
+    if (db_get_ll(res, 0, 0) >= catch_all_max)
+        verdict = STORE_RCPT_FULL;
     db_result_free(res);
     return verdict;
 }

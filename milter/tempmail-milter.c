@@ -452,7 +452,7 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
         return milter_tempfail(ctx);
     }
     unsigned long long mailbox_id = 0;
-    int verdict = store_rcpt_check(db, addr, &mailbox_id);
+    int verdict = store_rcpt_check(db, addr, cfg.catch_all_max, &mailbox_id);
     if (verdict == DB_EFAIL)
         log_warn("%s: RCPT TO %s: lookup failed: %s", milter_qid(ctx), addr, db_error(db));
     dbpool_put(db, verdict == DB_EFAIL);
@@ -479,6 +479,17 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
         snprintf(text, sizeof(text), "<%s>: no such mailbox", safe);
         log_info("%s: RCPT TO %s: no such mailbox (550 5.1.1)", milter_qid(ctx), addr);
         smfi_setreply(ctx, "550", "5.1.1", text);
+        status = SMFIS_REJECT;
+        break;
+    }
+    case STORE_RCPT_FULL: {
+        char safe[330], text[400];
+        milter_reply_safe(safe, sizeof(safe), addr);
+        snprintf(text, sizeof(text), "<%s>: the catch-all domain holds its limit of %ld addresses",
+                 safe, cfg.catch_all_max);
+        log_info("%s: RCPT TO %s: catch-all limit of %ld addresses reached (550 5.7.1)",
+                 milter_qid(ctx), addr, cfg.catch_all_max);
+        smfi_setreply(ctx, "550", "5.7.1", text);
         status = SMFIS_REJECT;
         break;
     }

@@ -131,6 +131,45 @@ def test_turning_it_off_brings_550_back(owned, smtp_addr):
     assert code == 250
 
 
+def test_a_full_catch_all_domain_refuses_new_addresses(owned, smtp_addr):
+    """A catch-all domain makes addresses while it holds fewer than catch_all_max live ones
+    (1000 unless the stack's tempmail.conf says otherwise); then mail for a new local part gets
+    550 5.7.1, the addresses it has keep their mail, and deleting one (or one expiring) makes
+    room again."""
+    api, dom = owned
+    name = dom["domain_name"]
+    cap = int(CONF.get("catch_all_max", "1000"))
+    assert set_catch_all(api, dom["id"], True).status_code == 200
+    # All but one of the cap, as mail would have made them (owned by the domain's owner).
+    sql("INSERT INTO mailboxes (address, domain_id, account_id, created_at)"
+        f" SELECT CONCAT('filled', seq, '@{name}'), d.id, d.owner_id, UTC_TIMESTAMP(3)"
+        f" FROM seq_1_to_{cap - 1}, domains d WHERE d.name = '{name}'")
+
+    last = f"last-{uuid.uuid4().hex[:6]}@{name}"
+    assert send_mail(smtp_addr, "sender@example.com", [last], subject="the last one") == {}
+    assert wait_for(lambda: inbox_subjects(api, last)) == ["the last one"]
+
+    code, text = rcpt_reply(smtp_addr, f"one-too-many@{name}")
+    assert code == 550 and "5.7.1" in text and str(cap) in text, (code, text)
+    assert sql(f"SELECT COUNT(*) FROM mailboxes WHERE address = 'one-too-many@{name}'") == [["0"]]
+    code, _ = rcpt_reply(smtp_addr, last)               # an address it has: still taken
+    assert code == 250
+
+    # Deleting an address makes room for one new one.
+    r = api.request("DELETE", f"/api/v1/inboxes/filled1@{name}")
+    assert r.status_code == 200, r.text
+    assert send_mail(smtp_addr, "sender@example.com", [f"one-too-many@{name}"], subject="room") == {}
+    assert wait_for(lambda: inbox_subjects(api, f"one-too-many@{name}")) == ["room"]
+    code, _ = rcpt_reply(smtp_addr, f"and-another@{name}")
+    assert code == 550
+
+    # An expired address no longer counts.
+    sql("UPDATE mailboxes SET expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE"
+        f" WHERE address = 'filled2@{name}'")
+    code, _ = rcpt_reply(smtp_addr, f"and-another@{name}")
+    assert code == 250
+
+
 @pytest.mark.parametrize("local", ["dash-", "dot.", "a..b", "under_score_", "x" * 65])
 def test_local_parts_generate_would_refuse_get_550(owned, smtp_addr, local):
     api, dom = owned
