@@ -357,20 +357,12 @@ static void domains_update(HTTP_REQUEST *req)
     DB *db;
     STORE_PRINCIPAL who;
     STORE_DOMAIN d;
-    json_object *body, *value;
+    int on;
 
     if ((db = api_db(req)) == NULL || api_authenticate(req, db, &who) != 0)
         return;
-    if ((body = api_json_body(req)) == NULL)
+    if (api_body_boolean(req, "catch_all", &on) != 0)
         return;
-    if (!json_object_object_get_ex(body, "catch_all", &value)
-        || !json_object_is_type(value, json_type_boolean)) {
-        json_object_put(body);
-        reply_error(req, 400, "Field 'catch_all' is required and must be true or false");
-        return;
-    }
-    int on = json_object_get_boolean(value);
-    json_object_put(body);
     if (domains_find_param(req, db, &who, &d) != 0)
         return;
     if (on && strcmp(d.status, "active") != 0) {

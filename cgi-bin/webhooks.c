@@ -8,6 +8,7 @@
  *						or {"url": "https://...", "domain": "b"}
  *	GET    /api/webhooks
  *	GET    /api/webhooks/{id}
+ *	PATCH  /api/webhooks/{id}		{"active": true|false}
  *	DELETE /api/webhooks/{id}
  *	GET    /api/webhooks/{id}/deliveries[?page=&per_page=]
  * DESCRIPTION
@@ -24,13 +25,20 @@
  *	null), "url", "active", "created_at"}. GET lists them {"webhooks",
  *	"total"}, newest first, at most WEBHOOKS_MAX an account.
  *
+ *	PATCH pauses a webhook ("active": false) or resumes it, and answers
+ *	200 {"message", "webhook"}. A paused webhook is sent nothing; what
+ *	arrives meanwhile is queued (pending in its log) and sent, in order,
+ *	once it is resumed. A delivery held longer than webhook_retry_for is
+ *	given up (failed). Pausing keeps the URL, the secret and the log, which
+ *	deleting does not.
+ *
  *	deliveries is the log, newest first, 50 a page: {"deliveries": [{"id",
  *	"message_id", "uuid", "address", "state": "pending"|"delivered"|
  *	"failed", "attempts", "last_status" (HTTP, or null), "last_error" (or
  *	null), "created_at", "last_attempt_at", "next_attempt_at",
  *	"finished_at"}], "total", "page", "per_page"}.
  * DIAGNOSTICS
- *	400 malformed body, a url that is not an allowed https:// URL (see
+ *	400 malformed body, "active" not true or false, a url that is not an allowed https:// URL (see
  *	webhook(3)), neither or both of address and domain; 401 no key or
  *	session; 403 a session without its CSRF token, or WEBHOOKS_MAX
  *	webhooks already; 404 no such address, domain or webhook of the
@@ -239,6 +247,29 @@ static void webhooks_get(HTTP_REQUEST *req)
         reply_json(req, 200, webhooks_json(&hook));
 }
 
+static void webhooks_update(HTTP_REQUEST *req)
+{
+    DB *db;
+    STORE_PRINCIPAL who;
+    STORE_WEBHOOK hook;
+    unsigned long long id;
+    int active;
+
+    if ((db = webhooks_start(req, &who, &id)) == NULL)
+        return;
+    if (api_body_boolean(req, "active", &active) != 0)
+        return;
+    int rc = id != 0 ? store_webhook_set_active(db, id, who.account_id, active, &hook)
+                     : STORE_NOTFOUND;
+    if (webhooks_failed(req, db, rc, "update webhook"))
+        return;
+    json_object *out = json_object_new_object();
+    json_object_object_add(out, "message",
+                           json_object_new_string(active ? "Webhook resumed" : "Webhook paused"));
+    json_object_object_add(out, "webhook", webhooks_json(&hook));
+    reply_json(req, 200, out);
+}
+
 static void webhooks_delete(HTTP_REQUEST *req)
 {
     DB *db;
@@ -312,6 +343,7 @@ static const HTTP_ROUTE webhooks_routes[] = {
     { "POST", "/api/webhooks", webhooks_create },
     { "GET", "/api/webhooks", webhooks_list },
     { "GET", "/api/webhooks/{}", webhooks_get },
+    { "PATCH", "/api/webhooks/{}", webhooks_update },
     { "DELETE", "/api/webhooks/{}", webhooks_delete },
     { "GET", "/api/webhooks/{}/deliveries", webhooks_deliveries },
     { 0 },

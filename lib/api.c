@@ -312,6 +312,25 @@ json_object *api_json_body(HTTP_REQUEST *req)
     return obj;
 }
 
+int api_body_boolean(HTTP_REQUEST *req, const char *field, int *value)
+{
+    json_object *body = api_json_body(req), *v;
+
+    if (body == NULL)
+        return -1;
+    int ok = json_object_object_get_ex(body, field, &v) && json_object_is_type(v, json_type_boolean);
+    if (ok)
+        *value = json_object_get_boolean(v);
+    json_object_put(body);
+    if (!ok) {
+        char text[128];
+        snprintf(text, sizeof(text), "Field '%s' is required and must be true or false", field);
+        reply_error(req, 400, text);
+        return -1;
+    }
+    return 0;
+}
+
 const char *api_json_string(HTTP_REQUEST *req, json_object *body, const char *field, int *failed)
 {
     json_object *value;

@@ -14,6 +14,7 @@
  *	json_object *api_json_body(HTTP_REQUEST *req);
  *	const char *api_json_string(HTTP_REQUEST *req, json_object *body, const char *field,
  *			int *failed);
+ *	int	api_body_boolean(HTTP_REQUEST *req, const char *field, int *value);
  *	void	api_db_failed(HTTP_REQUEST *req, DB *db, const char *what);
  *	int	api_limit_ip(HTTP_REQUEST *req, DB *db, const char *what, long limit);
  *	long	api_query_number(HTTP_REQUEST *req, const char *name, long def);
@@ -36,7 +37,9 @@
  *	as a JSON object (an empty body is an empty object), or answers 400;
  *	the caller puts the result. api_json_string() gets an optional string
  *	field: NULL when absent or null, and *failed set with a 400 answered
- *	when it has another type. api_db_failed() logs the database's reason and
+ *	when it has another type. api_body_boolean() reads a body that must
+ *	hold field as true or false (a PATCH of one switch): 0 with *value
+ *	set, or -1 with a 400 answered. api_db_failed() logs the database's reason and
  *	answers 503 without it. api_limit_ip() counts one attempt of what (e.g.
  *	"register") from the client's address and answers 429 past limit an hour.
  *	api_query_number() reads a query parameter that is a whole number from
@@ -55,6 +58,7 @@ extern int api_authenticate(HTTP_REQUEST *req, DB *db, STORE_PRINCIPAL *who);
 extern json_object *api_json_body(HTTP_REQUEST *req);
 extern const char *api_json_string(HTTP_REQUEST *req, json_object *body, const char *field,
                                    int *failed);
+extern int api_body_boolean(HTTP_REQUEST *req, const char *field, int *value);
 #define API_SESSION_COOKIE "tm_session"
 
 extern int api_limit_ip(HTTP_REQUEST *req, DB *db, const char *what, long limit);

@@ -420,6 +420,12 @@ extern int store_webhook_list(DB *db, unsigned long long account_id, STORE_WEBHO
                               size_t *count);
 extern int store_webhook_find_owned(DB *db, unsigned long long id, unsigned long long account_id,
                                     STORE_WEBHOOK *hook);
+/*
+ * Pause (active 0) or resume (1) a webhook of the account; *hook describes it after.
+ * While paused its deliveries are queued but not sent (store_delivery_expire_paused()).
+ */
+extern int store_webhook_set_active(DB *db, unsigned long long id, unsigned long long account_id,
+                                    int active, STORE_WEBHOOK *hook);
 /* Delete a webhook of the account, with its delivery log. */
 extern int store_webhook_delete(DB *db, unsigned long long id, unsigned long long account_id);
 /* One page of the log of a webhook of the account, newest first; free *rows with free(). */
@@ -480,6 +486,11 @@ extern int store_delivery_retry(DB *db, unsigned long long id, int status, const
 extern int store_delivery_next_due(DB *db, long long *ms);
 /* Forget deliveries finished more than keep seconds ago; *deleted counts them. */
 extern int store_delivery_prune(DB *db, long keep, long *deleted);
+/*
+ * Fail the deliveries of paused webhooks queued more than retry_for seconds ago (a webhook
+ * paused for good must not hold its queue for ever); *failed counts them.
+ */
+extern int store_delivery_expire_paused(DB *db, long retry_for, long *failed);
 
 /* ---- schema (store_admin.c) --------------------------------------------- */
 

@@ -109,6 +109,17 @@ int store_webhook_find_owned(DB *db, unsigned long long id, unsigned long long a
     return rc;
 }
 
+int store_webhook_set_active(DB *db, unsigned long long id, unsigned long long account_id,
+                             int active, STORE_WEBHOOK *hook)
+{
+    long long n = db_exec(db, "UPDATE webhooks SET active = ? WHERE id = ? AND account_id = ?",
+                          "iuu", (long long)(active != 0), id, account_id);
+    if (n < 0)
+        return (int)n;
+    /* 0 rows changed is also a webhook already in that state: read it to tell. */
+    return store_webhook_find_owned(db, id, account_id, hook);
+}
+
 int store_webhook_delete(DB *db, unsigned long long id, unsigned long long account_id)
 {
     long long n = db_exec(db, "DELETE FROM webhooks WHERE id = ? AND account_id = ?", "uu",
@@ -232,6 +243,8 @@ static int store_arrivals_read(DB *db, const char *sql, unsigned long long after
  * rather than from the messages: a mailbox's messages by its index, a
  * domain's through the account's mailboxes on it. A domain webhook only
  * ever sees its own account's mailboxes, also on a shared system domain.
+ * A paused webhook is queued for too: its deliveries wait for it to be
+ * resumed (store_delivery_claim() takes only active ones).
  * The halves are read apart and merged here, not by UNION ALL ... ORDER BY:
  * that made the server build a temporary table of the message bodies, and
  * MariaDB 10.11.19 crashed (signal 11 in create_tmp_table's cleanup) on it.
@@ -245,7 +258,7 @@ int store_webhook_arrivals(DB *db, unsigned long long after, long limit,
         " FROM webhooks w JOIN messages m ON m.mailbox_id = w.mailbox_id"
         " JOIN mailboxes b ON b.id = m.mailbox_id"
         " LEFT JOIN webhook_deliveries q ON q.webhook_id = w.id AND q.message_id = m.id"
-        " WHERE w.active = 1 AND w.mailbox_id IS NOT NULL AND m.id > ?"
+        " WHERE w.mailbox_id IS NOT NULL AND m.id > ?"
         " AND m.received_at >= w.created_at AND q.id IS NULL"
         " ORDER BY m.id, w.id LIMIT ?";
     static const char by_domain[] =
@@ -254,7 +267,7 @@ int store_webhook_arrivals(DB *db, unsigned long long after, long limit,
         " AND b.account_id = w.account_id"
         " JOIN messages m ON m.mailbox_id = b.id"
         " LEFT JOIN webhook_deliveries q ON q.webhook_id = w.id AND q.message_id = m.id"
-        " WHERE w.active = 1 AND w.domain_id IS NOT NULL AND m.id > ?"
+        " WHERE w.domain_id IS NOT NULL AND m.id > ?"
         " AND m.received_at >= w.created_at AND q.id IS NULL"
         " ORDER BY m.id, w.id LIMIT ?";
     struct store_arrivals a, d;
@@ -450,6 +463,22 @@ int store_delivery_next_due(DB *db, long long *ms)
 }
 
 #define STORE_PRUNE_BATCH   1000
+
+int store_delivery_expire_paused(DB *db, long retry_for, long *failed)
+{
+    long long n = db_exec(db,
+                          "UPDATE webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id"
+                          " SET d.state = 'failed', d.finished_at = UTC_TIMESTAMP(3),"
+                          " d.next_attempt_at = NULL,"
+                          " d.last_error = 'paused for longer than webhook_retry_for'"
+                          " WHERE w.active = 0 AND d.state = 'pending'"
+                          " AND d.created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND",
+                          "i", (long long)retry_for);
+    if (n < 0)
+        return (int)n;
+    *failed = (long)n;
+    return 0;
+}
 
 int store_delivery_prune(DB *db, long keep, long *deleted)
 {

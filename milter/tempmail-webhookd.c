@@ -518,6 +518,14 @@ static void webhookd_round(int *scan, long *wait_ms)
         }
         if (deleted > 0)
             log_info("forgot %ld finished deliver%s", deleted, deleted == 1 ? "y" : "ies");
+        long failed;
+        if (store_delivery_expire_paused(db, cfg.webhook_retry_for, &failed) != 0) {
+            webhookd_db_failed("failing the deliveries of paused webhooks");
+            return;
+        }
+        if (failed > 0)
+            log_info("gave up %ld deliver%s of paused webhooks (older than %ld s)", failed,
+                     failed == 1 ? "y" : "ies", cfg.webhook_retry_for);
         pruned_at = now;
     }
     /* More new messages to queue: come back at once (after a look at the sockets). */

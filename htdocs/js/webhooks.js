@@ -1,4 +1,5 @@
-/* Webhooks: add one (the secret is shown once), list, delete, read a webhook's delivery log. */
+/* Webhooks: add one (the secret is shown once), list, pause or resume, delete, read a webhook's
+   delivery log. */
 "use strict";
 (function () {
   if (!TM.requireLogin()) return;
@@ -54,13 +55,29 @@
       }
     });
     del.setAttribute("aria-label", "Delete the webhook for " + target);
+    /* Paused, it is sent nothing; what arrives is held (pending in its log) until it is resumed. */
+    const verb = hook.active ? "Pause" : "Resume";
+    const toggle = h("button", { type: "button", class: "secondary small", "aria-label": verb + " the webhook for " + target }, verb);
+    toggle.addEventListener("click", async () => {
+      toggle.disabled = true;
+      try {
+        await TM.api("PATCH", "/api/webhooks/" + hook.id, { active: !hook.active });
+        TM.show("#message", "ok", hook.active
+          ? "The webhook for " + target + " is paused: what arrives is held until you resume it."
+          : "The webhook for " + target + " is resumed: what it held is being sent.");
+        load();
+      } catch (err) {
+        TM.fail("#message", err);
+        toggle.disabled = false;
+      }
+    });
     const log = h("button", { type: "button", class: "secondary small", "aria-label": "Deliveries of the webhook for " + target }, "Deliveries");
     log.addEventListener("click", () => showLog(hook));
     return h("tr", {},
-      h("td", { class: "mono" }, target),
+      h("td", { class: "mono" }, target, hook.active ? "" : h("span", { class: "small muted" }, " (paused)")),
       h("td", { class: "mono small" }, hook.url),
       h("td", { class: "small muted" }, TM.when(hook.created_at)),
-      h("td", { class: "actions" }, log, " ", del));
+      h("td", { class: "actions" }, log, " ", toggle, " ", del));
   }
 
   async function load() {

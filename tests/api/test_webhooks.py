@@ -97,6 +97,15 @@ def create(api, **body):
     return r.json()
 
 
+def hooked(make_account, receiver):
+    """A new account with one address and a webhook for it at a fresh receiver path:
+    (api, address, path, the answer to its creation)."""
+    api = make_account(balance="1")
+    address = api.post("/api/mail/generate").json()["email"]
+    path = new_path()
+    return api, address, path, create(api, url=receiver.url(path), address=address)
+
+
 def deliveries(api, hook_id):
     r = api.get(f"/api/webhooks/{hook_id}/deliveries")
     assert r.status_code == 200, r.text
@@ -104,10 +113,7 @@ def deliveries(api, hook_id):
 
 
 def test_an_arrival_is_posted_signed_with_the_message_fields(make_account, receiver, smtp_addr):
-    api = make_account(balance="1")
-    address = api.post("/api/mail/generate").json()["email"]
-    path = new_path()
-    made = create(api, url=receiver.url(path), address=address)
+    api, address, path, made = hooked(make_account, receiver)
     secret = made["secret"]
     assert secret.startswith("whsec_") and len(secret) == 70
     hook = made["webhook"]
@@ -180,11 +186,8 @@ def test_a_domain_webhook_fires_for_every_address_of_the_account_only(make_accou
 
 
 def test_a_failing_receiver_is_retried_until_it_answers_2xx(make_account, receiver, smtp_addr):
-    api = make_account(balance="1")
-    address = api.post("/api/mail/generate").json()["email"]
-    path = new_path()
+    api, address, path, made = hooked(make_account, receiver)
     receiver.script(path, [500, 500])
-    made = create(api, url=receiver.url(path), address=address)
     send_mail(smtp_addr, "a@example.com", [address], subject="flaky receiver")
     log = wait_for(lambda: [d for d in deliveries(api, made["webhook_id"])
                             if d["state"] == "delivered"], timeout=60)
@@ -229,8 +232,9 @@ def test_another_account_never_sees_uses_or_deletes_a_webhook(make_account, rece
     hook_id = create(owner, url=receiver.url(new_path()), address=address)["webhook_id"]
 
     for method, path in (("GET", f"/api/webhooks/{hook_id}"), ("DELETE", f"/api/webhooks/{hook_id}"),
+                         ("PATCH", f"/api/webhooks/{hook_id}"),
                          ("GET", f"/api/webhooks/{hook_id}/deliveries")):
-        r = stranger.request(method, path)
+        r = stranger.request(method, path, json={"active": False} if method == "PATCH" else None)
         assert r.status_code == 404 and r.json() == {"error": "Webhook not found", "status": 404}
     assert stranger.get("/api/webhooks").json() == {"webhooks": [], "total": 0}
     # someone else's address, or someone else's custom domain: as if they did not exist
@@ -329,10 +333,7 @@ def stack(*args):
 @pytest.mark.faults
 def test_mail_is_stored_while_the_worker_is_stopped_and_posted_once_it_runs(make_account, receiver,
                                                                                smtp_addr):
-    api = make_account(balance="1")
-    address = api.post("/api/mail/generate").json()["email"]
-    path = new_path()
-    made = create(api, url=receiver.url(path), address=address)
+    api, address, path, made = hooked(make_account, receiver)
     # more than the worker queues in one go (100), so that its look goes on over batches
     subjects = [f"while the worker was down {i}" for i in range(150)]
     stack("stop", "webhookd")
@@ -349,6 +350,54 @@ def test_mail_is_stored_while_the_worker_is_stopped_and_posted_once_it_runs(make
     got = wait_for(lambda: len(receiver.got(path)) >= 150 and receiver.got(path), timeout=60)
     assert sorted(json.loads(r["body"])["subject"] for r in got) == sorted(subjects)
     assert all(signature_ok(r, made["secret"]) for r in got)
+
+
+def pause(api, hook_id, active):
+    r = api.request("PATCH", f"/api/webhooks/{hook_id}", json={"active": active})
+    assert r.status_code == 200, r.text
+    assert r.json()["message"] == ("Webhook resumed" if active else "Webhook paused")
+    assert r.json()["webhook"]["active"] is active and r.json()["webhook"]["id"] == hook_id
+    assert api.get(f"/api/webhooks/{hook_id}").json()["active"] is active
+    return r.json()["webhook"]
+
+
+def test_a_paused_webhook_holds_its_deliveries_until_it_is_resumed(make_account, receiver,
+                                                                   smtp_addr):
+    api, address, path, made = hooked(make_account, receiver)
+    hook_id = made["webhook_id"]
+    paused = pause(api, hook_id, False)
+    assert paused == {**made["webhook"], "active": False}
+    pause(api, hook_id, False)                          # pausing twice is no error
+
+    subjects = [f"while paused {i}" for i in range(3)]
+    for subject in subjects:
+        send_mail(smtp_addr, "a@example.com", [address], subject=subject)
+    # Queued, not sent: three pending deliveries without an attempt, nothing at the receiver.
+    held = wait_for(lambda: len(deliveries(api, hook_id)) == 3 and deliveries(api, hook_id))
+    assert all(d["state"] == "pending" and d["attempts"] == 0 for d in held), held
+    assert wait_for(lambda: api.get(f"/api/mail/inbox/{address}").json()["emails"])
+    assert receiver.got(path) == []
+
+    pause(api, hook_id, True)
+    send_mail(smtp_addr, "a@example.com", [address], subject="after the resume")
+    got = wait_for(lambda: len(receiver.got(path)) >= 4 and receiver.got(path), timeout=90)
+    assert sorted(json.loads(r["body"])["subject"] for r in got) == sorted(subjects + ["after the resume"])
+    assert all(signature_ok(r, made["secret"]) for r in got)
+    assert wait_for(lambda: all(d["state"] == "delivered" for d in deliveries(api, hook_id)))
+
+
+@pytest.mark.parametrize("body", [{}, {"active": "no"}, {"active": 1}, {"active": None},
+                                  {"url": "https://example.com/"}])
+def test_pausing_wants_active_true_or_false(make_account, receiver, body):
+    api, _, _, made = hooked(make_account, receiver)
+    hook_id = made["webhook_id"]
+    r = api.request("PATCH", f"/api/webhooks/{hook_id}", json=body)
+    assert r.status_code == 400, r.text
+    assert r.json() == {"error": "Field 'active' is required and must be true or false",
+                        "status": 400}
+    r = api.request("PATCH", "/api/webhooks/999999999", json={"active": False})
+    assert r.status_code == 404
+    assert api.get(f"/api/webhooks/{hook_id}").json()["active"] is True
 
 
 class SecondWorker:
@@ -427,11 +476,8 @@ def test_a_delivery_that_keeps_failing_is_given_up_after_webhook_retry_for(make_
                                                                           smtp_addr, tmp_path):
     """With webhook_retry_for = 3 (a worker of its own, the stack's stopped): attempts after
     1 s and 2 s more, the last one at 3 s, then "failed" and no next attempt."""
-    api = make_account(balance="1")
-    address = api.post("/api/mail/generate").json()["email"]
-    path = new_path()
+    api, address, path, made = hooked(make_account, receiver)
     receiver.script(path, [500] * 20)
-    made = create(api, url=receiver.url(path), address=address)
     stack("stop", "webhookd")
     worker = SecondWorker(tmp_path, webhook_retry_for=3, webhook_retry_base=1)
     try:
@@ -447,6 +493,32 @@ def test_a_delivery_that_keeps_failing_is_given_up_after_webhook_retry_for(make_
     assert 2 <= d["attempts"] == len(receiver.got(path)) <= 3
     assert d["last_status"] == 500 and d["last_error"] == "HTTP 500"
     assert d["next_attempt_at"] is None and d["finished_at"] >= d["last_attempt_at"]
+
+
+def test_deliveries_held_past_webhook_retry_for_are_given_up(make_account, receiver, smtp_addr,
+                                                            tmp_path):
+    """A webhook paused for good must not hold its queue for ever: a worker with
+    webhook_retry_for = 3 fails what a paused webhook has held longer, when it prunes (at its
+    start, then hourly)."""
+    api, address, path, made = hooked(make_account, receiver)
+    hook_id = made["webhook_id"]
+    pause(api, hook_id, False)
+    send_mail(smtp_addr, "a@example.com", [address], subject="held too long")
+    assert wait_for(lambda: deliveries(api, hook_id))
+    sql("UPDATE webhook_deliveries SET created_at = created_at - INTERVAL 10 SECOND"
+        f" WHERE webhook_id = {hook_id}")
+    stack("stop", "webhookd")
+    worker = SecondWorker(tmp_path, webhook_retry_for=3)
+    try:
+        log = wait_for(lambda: [d for d in deliveries(api, hook_id) if d["state"] == "failed"],
+                       timeout=60)
+    finally:
+        worker.stop()
+        stack("start", "webhookd")
+    assert len(log) == 1
+    assert log[0]["attempts"] == 0 and log[0]["last_error"] == "paused for longer than webhook_retry_for"
+    assert log[0]["finished_at"] and log[0]["next_attempt_at"] is None
+    assert receiver.got(path) == []
 
 
 @pytest.mark.faults

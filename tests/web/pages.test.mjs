@@ -370,6 +370,24 @@ test("a person adds a webhook, sees its secret once, and reads its delivery log"
     assert.match(await page.locator("#deliveries").innerText(), /HTTP 200/);
     await page.reload();
     assert.equal(await page.locator("#created").isHidden(), true, "the secret is shown only once");
+
+    // Paused, it is sent nothing: the next message waits in its log until it is resumed.
+    await page.locator("#list tr", { hasText: url }).getByRole("button", { name: /^Pause/ }).click();
+    await page.locator("#list tr", { hasText: "(paused)" }).waitFor();
+    const held = tag();
+    await sendMail("sender@example.com", address, `From: sender@example.com\nTo: ${address}\nSubject: Held ${held}\n\nhello`);
+    await page.locator("#list tr", { hasText: url }).getByRole("button", { name: /Deliveries/ }).click();
+    for (let i = 0; i < 150 && !(await page.locator("#deliveries tr", { hasText: "pending" }).count()); i++) {
+      await page.waitForTimeout(200);
+      await page.locator("#list tr", { hasText: url }).getByRole("button", { name: /Deliveries/ }).click();
+    }
+    await page.locator("#deliveries tr", { hasText: "pending" }).waitFor();
+    assert.equal(got.length, 1, "nothing is sent while paused");
+    await page.locator("#list tr", { hasText: url }).getByRole("button", { name: /^Resume/ }).click();
+    await page.locator("#message", { hasText: "is resumed" }).waitFor();
+    await sendMail("sender@example.com", address, `From: sender@example.com\nTo: ${address}\nSubject: After ${held}\n\nhello`);
+    for (let i = 0; i < 450 && got.length < 3; i++) await page.waitForTimeout(200);
+    assert.deepEqual(got.slice(1).map((g) => JSON.parse(g.body).subject).sort(), ["After " + held, "Held " + held]);
     await page.locator("#list tr", { hasText: url }).getByRole("button", { name: /Delete/ }).click();
     await page.locator("#list tr", { hasText: url }).getByRole("button", { name: /Delete/ }).click();
     await page.locator("#message", { hasText: "was deleted" }).waitFor();
