@@ -271,6 +271,19 @@ static void milter_reply_safe(char *out, size_t outlen, const char *in)
     out[o] = '\0';
 }
 
+/* 550 for one recipient: "<addr>: why" to the client, the same to the log with the code. */
+static sfsistat milter_refuse_rcpt(SMFICTX *ctx, const char *addr, const char *dsn,
+                                   const char *why)
+{
+    char safe[330], text[400];
+
+    milter_reply_safe(safe, sizeof(safe), addr);
+    snprintf(text, sizeof(text), "<%s>: %s", safe, why);
+    log_info("%s: RCPT TO %s: %s (550 %s)", milter_qid(ctx), addr, why, dsn);
+    smfi_setreply(ctx, "550", (char *)dsn, text);
+    return SMFIS_REJECT;
+}
+
 static sfsistat milter_tempfail(SMFICTX *ctx)
 {
     smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
@@ -473,24 +486,14 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
             log_info("%s: RCPT TO %s: new address of a catch-all domain", milter_qid(ctx), addr);
         }
         break;
-    case STORE_RCPT_UNKNOWN: {
-        char safe[330], text[400];
-        milter_reply_safe(safe, sizeof(safe), addr);
-        snprintf(text, sizeof(text), "<%s>: no such mailbox", safe);
-        log_info("%s: RCPT TO %s: no such mailbox (550 5.1.1)", milter_qid(ctx), addr);
-        smfi_setreply(ctx, "550", "5.1.1", text);
-        status = SMFIS_REJECT;
+    case STORE_RCPT_UNKNOWN:
+        status = milter_refuse_rcpt(ctx, addr, "5.1.1", "no such mailbox");
         break;
-    }
     case STORE_RCPT_FULL: {
-        char safe[330], text[400];
-        milter_reply_safe(safe, sizeof(safe), addr);
-        snprintf(text, sizeof(text), "<%s>: the catch-all domain holds its limit of %ld addresses",
-                 safe, cfg.catch_all_max);
-        log_info("%s: RCPT TO %s: catch-all limit of %ld addresses reached (550 5.7.1)",
-                 milter_qid(ctx), addr, cfg.catch_all_max);
-        smfi_setreply(ctx, "550", "5.7.1", text);
-        status = SMFIS_REJECT;
+        char why[80];
+        snprintf(why, sizeof(why), "the catch-all domain holds its limit of %ld addresses",
+                 cfg.catch_all_max);
+        status = milter_refuse_rcpt(ctx, addr, "5.7.1", why);
         break;
     }
     case STORE_RCPT_OTHER:

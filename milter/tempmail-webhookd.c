@@ -177,9 +177,7 @@ static long long webhookd_now_ms(void)
 
 static time_t webhookd_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
+    return (time_t)(webhookd_now_ms() / 1000);
 }
 
 /* The database failed: log why, drop the connection (and so the lock) to start afresh. */
