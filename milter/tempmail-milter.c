@@ -143,6 +143,7 @@
 
 #include "arrival.h"
 #include "config.h"
+#include "daemon_args.h"
 #include "db.h"
 #include "dbpool.h"
 #include "log.h"
@@ -152,7 +153,6 @@
 #include "store.h"
 
 #define MILTER_NAME     "tempmail-milter"
-#define EX_USAGE_CODE   64
 
 /*
  * The settings a reload (SIGUSR1) may change, as read per message and by the
@@ -959,12 +959,6 @@ static void milter_reload_stop(pthread_t thread)
 
 /* ---- main ---------------------------------------------------------------------- */
 
-static void usage(void)
-{
-    fprintf(stderr, "usage: %s [-f] [-c config_file] [-u user]\n", MILTER_NAME);
-    exit(EX_USAGE_CODE);
-}
-
 /* The file system path of a unix-domain connection spec, or NULL for inet sockets. */
 static const char *milter_socket_path(const char *spec)
 {
@@ -979,29 +973,10 @@ static const char *milter_socket_path(const char *spec)
 
 int main(int argc, char **argv)
 {
-    const char *config_path = NULL;
-    const char *user = NULL;
-    int foreground = 0;
-    int ch;
+    DAEMON_ARGS args;
     char err[512];
 
-    while ((ch = getopt(argc, argv, "c:fhu:")) != -1) {
-        switch (ch) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'f':
-            foreground = 1;
-            break;
-        case 'u':
-            user = optarg;
-            break;
-        default:
-            usage();
-        }
-    }
-    if (optind != argc)
-        usage();
+    daemon_args(argc, argv, MILTER_NAME, &args);
 
     /*
      * SIGUSR1 (reload) is taken by a thread of our own with sigwait(): block
@@ -1012,14 +987,14 @@ int main(int argc, char **argv)
     sigaddset(&usr1, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &usr1, NULL);
 
-    log_open(MILTER_NAME, !foreground);
+    log_open(MILTER_NAME, !args.foreground);
     config_reset();
     reload_defaults[0] = cfg.max_message_size;
     reload_defaults[1] = cfg.message_ttl;
     reload_defaults[2] = cfg.purge_interval;
-    if (config_load(config_path, err, sizeof(err)) != 0)
+    if (config_load(args.config_path, err, sizeof(err)) != 0)
         log_fatal("configuration: %s", err);
-    reload_path = config_path;          /* as config_load() finds the file */
+    reload_path = args.config_path;          /* as config_load() finds the file */
     if (reload_path == NULL)
         reload_path = getenv("TEMPMAIL_CONF");
     if (reload_path == NULL || *reload_path == '\0')
@@ -1028,7 +1003,7 @@ int main(int argc, char **argv)
     atomic_store(&rt_message_ttl, cfg.message_ttl);
     atomic_store(&rt_purge_interval, cfg.purge_interval);
     /* Before any database connection, thread or socket exists. */
-    privs_drop(user);
+    privs_drop(args.user);
     if (sodium_init() < 0)
         log_fatal("libsodium: initialisation failed");
     mime_init();

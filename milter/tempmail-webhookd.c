@@ -125,6 +125,7 @@
 
 #include "arrival.h"
 #include "config.h"
+#include "daemon_args.h"
 #include "db.h"
 #include "log.h"
 #include "privs.h"
@@ -143,7 +144,6 @@
 #define WEBHOOKD_PRUNE_EVERY    3600    /* seconds between prunes of the log */
 #define WEBHOOKD_LEASE          90L     /* seconds the lock is ours without a renewal */
 #define WEBHOOKD_RENEW          10      /* renew it this often (the longest sleep is 30 s) */
-#define EX_USAGE_CODE           64
 
 /* One attempt in flight. */
 struct job {
@@ -540,35 +540,12 @@ static void webhookd_round(int *scan, long *wait_ms)
         *wait_ms = (long)due_ms;
 }
 
-static void usage(void)
-{
-    fprintf(stderr, "usage: %s [-f] [-c config_file] [-u user]\n", WEBHOOKD_NAME);
-    exit(EX_USAGE_CODE);
-}
-
 int main(int argc, char **argv)
 {
-    const char *config_path = NULL, *user = NULL;
-    int foreground = 0, ch;
+    DAEMON_ARGS args;
     char err[512];
 
-    while ((ch = getopt(argc, argv, "c:fhu:")) != -1) {
-        switch (ch) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'f':
-            foreground = 1;
-            break;
-        case 'u':
-            user = optarg;
-            break;
-        default:
-            usage();
-        }
-    }
-    if (optind != argc)
-        usage();
+    daemon_args(argc, argv, WEBHOOKD_NAME, &args);
 
     /* The stop signals arrive as readable data on a descriptor the loop polls. */
     sigset_t stop;
@@ -579,12 +556,12 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &stop, NULL);
     int sigfd = signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC);
 
-    log_open(WEBHOOKD_NAME, !foreground);
+    log_open(WEBHOOKD_NAME, !args.foreground);
     if (sigfd < 0)
         log_fatal("signalfd: %s", strerror(errno));
-    if (config_load(config_path, err, sizeof(err)) != 0)
+    if (config_load(args.config_path, err, sizeof(err)) != 0)
         log_fatal("configuration: %s", err);
-    privs_drop(user);
+    privs_drop(args.user);
     if (sodium_init() < 0)
         log_fatal("libsodium: initialisation failed");
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (multi = curl_multi_init()) == NULL)
