@@ -185,6 +185,15 @@ def relay_sink(stack):
     sink.close()
 
 
+def stack_ctl(*args, timeout=180):
+    """Run tools/stack (start, stop, restart one service of the stack); returns its output."""
+    import subprocess
+    done = subprocess.run([str(TOP / "tools" / "stack"), *args], capture_output=True, text=True,
+                          timeout=timeout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
 def tempmailctl(*args, input=None):
     """Run the operator's CLI against the stack's database; returns its standard output."""
     import subprocess

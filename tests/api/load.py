@@ -21,7 +21,6 @@ import re
 import signal
 import smtplib
 import socket
-import subprocess
 import threading
 import time
 
@@ -164,13 +163,6 @@ class Verdict:
 
 
 # -- the stack's processes -------------------------------------------------------------
-def stack(*args, timeout=180):
-    done = subprocess.run([str(TOP / "tools" / "stack"), *args], capture_output=True, text=True,
-                          timeout=timeout)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
 def pid_file(name):
     try:
         return int((TOP / "var" / "run" / name).read_text().strip())

@@ -2,22 +2,15 @@
 to retry (4xx), and the service comes back by itself. Marked `faults`: `make test` runs
 these after the rest, since they stop services the other tests need."""
 import smtplib
-import subprocess
 import time
 import uuid
 
 import pytest
 
-from conftest import TOP, send_mail, wait_for
+from conftest import send_mail, wait_for
+from conftest import stack_ctl as stack
 
 pytestmark = pytest.mark.faults
-
-
-def stack(*args):
-    done = subprocess.run([str(TOP / "tools" / "stack"), *args], capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 def transaction(smtp_addr, rcpt, subject):

@@ -17,7 +17,8 @@ import pytest
 import requests
 
 from conftest import TOP, sql, tempmailctl, wait_for
-from load import SmtpLoad, kill, milter_pid, route_pids, stack
+from conftest import stack_ctl as stack
+from load import SmtpLoad, kill, milter_pid, route_pids
 
 pytestmark = pytest.mark.faults
 

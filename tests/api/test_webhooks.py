@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from conftest import TOP, send_mail, sql, wait_for
+from conftest import stack_ctl as stack
 
 
 class Receiver:
@@ -321,13 +322,6 @@ def test_a_lower_id_committed_after_a_higher_one_is_still_sent(make_account, rec
     arrive(top + 500, "lower id, committed later")
     got = wait_for(lambda: len(receiver.got(path)) >= 3 and receiver.got(path), timeout=30)
     assert [json.loads(r["body"])["id"] for r in got] == [top + 1000, top + 1001, top + 500]
-
-
-def stack(*args):
-    done = subprocess.run([str(TOP / "tools" / "stack"), *args], capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 @pytest.mark.faults
