@@ -177,7 +177,6 @@ static void mail_inbox(HTTP_REQUEST *req)
 {
     DB *db;
     STORE_PRINCIPAL who;
-    STORE_MAILBOX box;
     char address[ADDRESS_MAX + 1], since[32];
     long wait;
 
@@ -187,14 +186,14 @@ static void mail_inbox(HTTP_REQUEST *req)
         return;
     snprintf(address, sizeof(address), "%s", req->params[0]);
     address_lowercase(address);
-    int rc = store_mailbox_find_owned(db, address, who.account_id, &box);
+    STORE_MESSAGE *messages;
+    size_t count;
+    int rc = inbox_read(req, db, address, who.account_id, since, wait, &messages, &count);
     if (rc == STORE_NOTFOUND) {
         reply_error(req, 404, "Email address not found");
         return;
     }
-    STORE_MESSAGE *messages;
-    size_t count;
-    if (rc != 0 || inbox_read(req, db, box.id, since, wait, &messages, &count) != 0) {
+    if (rc != 0) {
         api_db_failed(req, db, "read inbox");
         return;
     }

@@ -156,19 +156,18 @@ static json_object *v1_message_json(const STORE_MESSAGE *m)
 static void v1_messages_reply(HTTP_REQUEST *req, DB *db, const STORE_PRINCIPAL *who,
                               const char *address_arg, const char *since, long wait)
 {
-    STORE_MAILBOX box;
     STORE_MESSAGE *messages;
     size_t count;
     char address[ADDRESS_MAX + 1];
 
     snprintf(address, sizeof(address), "%s", address_arg);
     address_lowercase(address);
-    int rc = store_mailbox_find_owned(db, address, who->account_id, &box);
+    int rc = inbox_read(req, db, address, who->account_id, since, wait, &messages, &count);
     if (rc == STORE_NOTFOUND) {
         reply_error(req, 404, "Inbox not found");
         return;
     }
-    if (rc != 0 || inbox_read(req, db, box.id, since, wait, &messages, &count) != 0) {
+    if (rc != 0) {
         api_db_failed(req, db, "read inbox");
         return;
     }

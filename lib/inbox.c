@@ -56,14 +56,20 @@ static long inbox_now_ms(void)
     return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int inbox_read(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id, const char *since,
-               long wait, STORE_MESSAGE **messages, size_t *count)
+int inbox_read(HTTP_REQUEST *req, DB *db, const char *address, unsigned long long account_id,
+               const char *since, long wait, STORE_MESSAGE **messages, size_t *count)
 {
     const char *after = since && *since ? since : NULL;
     long deadline = inbox_now_ms() + wait * 1000;
-    /* Watch before the first read: mail landing between the read and the wait still wakes us. */
-    ARRIVAL_WATCH *watch = wait > 0 ? arrival_watch_open(mailbox_id) : NULL;
-    int rc;
+    unsigned long long mailbox_id = 0;
+
+    /* One statement finds the mailbox and lists it: all a read that need not wait costs. */
+    int rc = store_mailbox_messages(db, address, account_id, after, &mailbox_id, messages, count);
+    if (rc != 0 || *count > 0 || wait <= 0)
+        return rc;
+    store_messages_free(*messages, *count);
+    /* Watch, then read again: mail landing between that read and the wait still wakes us. */
+    ARRIVAL_WATCH *watch = arrival_watch_open(mailbox_id);
 
     for (;;) {
         if ((rc = store_messages_of_mailbox(db, mailbox_id, after, messages, count)) != 0)

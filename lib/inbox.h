@@ -11,9 +11,9 @@
  *
  *	int	inbox_query_since(HTTP_REQUEST *req, char *sql, size_t len);
  *	int	inbox_query_wait(HTTP_REQUEST *req, long *seconds);
- *	int	inbox_read(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id,
- *			const char *since, long wait, STORE_MESSAGE **messages,
- *			size_t *count);
+ *	int	inbox_read(HTTP_REQUEST *req, DB *db, const char *address,
+ *			unsigned long long account_id, const char *since, long wait,
+ *			STORE_MESSAGE **messages, size_t *count);
  *	void	inbox_add_extracted(json_object *obj, const STORE_MESSAGE *m);
  *	json_object *inbox_message_json(const STORE_MESSAGE *m);
  * DESCRIPTION
@@ -23,7 +23,8 @@
  *	into sql, "" when absent or empty. inbox_query_wait() reads wait, whole
  *	seconds from 1 to INBOX_WAIT_MAX; *seconds is 0 when absent.
  *
- *	inbox_read() lists the live messages of a mailbox, newest first (only
+ *	inbox_read() lists the live messages of the account's live mailbox at
+ *	address (lowercase), newest first (only
  *	those received after since, when not NULL or ""). With wait > 0 and
  *	nothing to list, it waits for the milter's arrival signal (arrival.h)
  *	and lists again when one comes for this mailbox, until something is
@@ -43,7 +44,8 @@
  *	webhook worker posts the same object (webhook.h).
  * DIAGNOSTICS
  *	The parameter readers return 0, or -1 with a 400 answered. inbox_read()
- *	returns 0 or a db.h error code (nothing answered: the caller does).
+ *	returns 0, STORE_NOTFOUND when the account has no such live mailbox, or
+ *	a db.h error code (nothing answered: the caller does).
  *--*/
 
 #include <stddef.h>
@@ -59,8 +61,9 @@
 
 extern int inbox_query_since(HTTP_REQUEST *req, char *sql, size_t len);
 extern int inbox_query_wait(HTTP_REQUEST *req, long *seconds);
-extern int inbox_read(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id,
-                      const char *since, long wait, STORE_MESSAGE **messages, size_t *count);
+extern int inbox_read(HTTP_REQUEST *req, DB *db, const char *address,
+                      unsigned long long account_id, const char *since, long wait,
+                      STORE_MESSAGE **messages, size_t *count);
 extern void inbox_add_extracted(json_object *obj, const STORE_MESSAGE *m);
 extern json_object *inbox_message_json(const STORE_MESSAGE *m);
 

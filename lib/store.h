@@ -189,6 +189,13 @@ typedef struct store_message {
     char received_at[32];           /* SQL text, UTC, milliseconds */
 } STORE_MESSAGE;
 
+/*
+ * The account's live mailbox at address (its id in *mailbox_id) and its live messages, newest
+ * first, as store_messages_of_mailbox() lists them; STORE_NOTFOUND: no such mailbox.
+ */
+extern int store_mailbox_messages(DB *db, const char *address, unsigned long long account_id,
+                                  const char *since, unsigned long long *mailbox_id,
+                                  STORE_MESSAGE **messages, size_t *count);
 /* Live messages of one mailbox, newest first; since (SQL text, or NULL): only newer. */
 extern int store_messages_of_mailbox(DB *db, unsigned long long mailbox_id, const char *since,
                                      STORE_MESSAGE **messages, size_t *count);

@@ -155,6 +155,42 @@ int store_messages_of_mailbox(DB *db, unsigned long long mailbox_id, const char 
     return 0;
 }
 
+int store_mailbox_messages(DB *db, const char *address, unsigned long long account_id,
+                           const char *since, unsigned long long *mailbox_id,
+                           STORE_MESSAGE **messages, size_t *count)
+{
+    DB_RESULT *res;
+    /*
+     * The mailbox and its messages in one statement, so that a read of an inbox that has
+     * mail (most reads) costs one. An inner join: the index (mailbox_id, received_at) then
+     * gives the order, where a LEFT JOIN sorted the bodies in a temporary table. Only an
+     * empty answer needs the mailbox looked up, to tell an empty inbox from none.
+     */
+    int rc = db_query(db, &res,
+                      "SELECT " STORE_MESSAGE_COLUMNS ", b.id"
+                      " FROM mailboxes b JOIN messages m ON m.mailbox_id = b.id"
+                      " WHERE b.address = ? AND b.account_id = ?"
+                      " AND (b.expires_at IS NULL OR b.expires_at > UTC_TIMESTAMP(3))"
+                      " AND m.expires_at > UTC_TIMESTAMP(3) AND (? IS NULL OR m.received_at > ?)"
+                      " ORDER BY m.received_at DESC, m.id DESC",
+                      "suss", address, account_id, since, since);
+    *messages = NULL;
+    *count = 0;
+    if (rc != 0)
+        return rc;
+    if (db_rows(res) > 0) {
+        *mailbox_id = (unsigned long long)db_get_ll(res, 0, 10);
+        store_messages_from_result(res, messages, count);
+        db_result_free(res);
+        return 0;
+    }
+    db_result_free(res);
+    STORE_MAILBOX box;
+    if ((rc = store_mailbox_find_owned(db, address, account_id, &box)) == 0)
+        *mailbox_id = box.id;
+    return rc;
+}
+
 int store_messages_after(DB *db, unsigned long long mailbox_id, unsigned long long after_id,
                          long limit, STORE_MESSAGE **messages, size_t *count)
 {
