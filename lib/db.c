@@ -508,8 +508,9 @@ int db_query(DB *db, DB_RESULT **resp, const char *sql, const char *fmt, ...)
     if (res == NULL)
         log_fatal("db: out of memory");
     if (db_fetch_rows(db, stmt, res) != 0) {
+        /* INSERT ... RETURNING meets a duplicate key while its rows are read. */
         db_result_free(res);
-        return DB_EFAIL;
+        return db_failure_code(db);
     }
     *resp = res;
     return 0;

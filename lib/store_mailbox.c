@@ -38,26 +38,26 @@ static int store_mailbox_create_txn(DB *db, void *arg)
     const struct store_mailbox_new *m = arg;
     DB_RESULT *res = NULL;
 
-    /* The debit only happens when the balance covers it: no overdraft under concurrency. */
+    /*
+     * The debit only happens when the balance covers it: no overdraft under concurrency.
+     * It leaves the new balance in a session variable, and the INSERT hands it back with
+     * the new row (RETURNING): no SELECT after them.
+     */
     long long rc = db_exec(db,
-                           "UPDATE accounts SET balance = balance - CAST(? AS DECIMAL(18,6))"
+                           "UPDATE accounts SET balance = (@tempmail_balance := balance"
+                           " - CAST(? AS DECIMAL(18,6)))"
                            " WHERE id = ? AND balance >= CAST(? AS DECIMAL(18,6))",
                            "sus", m->price, m->who->account_id, m->price);
     if (rc == 0)
         return STORE_NOFUNDS;
     if (rc < 0)
         return (int)rc;
-    rc = db_exec(db,
-                 "INSERT INTO mailboxes (address, domain_id, account_id, api_key_id, created_at)"
-                 " VALUES (?, ?, ?, NULLIF(?, 0), UTC_TIMESTAMP(3))",
-                 "suuu", m->address, m->domain->id, m->who->account_id, m->who->key_id);
-    if (rc < 0)
-        return (int)rc;
-    unsigned long long id = db_insert_id(db);
     rc = db_query(db, &res,
-                  "SELECT b.id, b.account_id, b.api_key_id, b.domain_id, b.address, b.created_at,"
-                  " a.balance FROM mailboxes b JOIN accounts a ON a.id = b.account_id"
-                  " WHERE b.id = ?", "u", id);
+                  "INSERT INTO mailboxes (address, domain_id, account_id, api_key_id, created_at)"
+                  " VALUES (?, ?, ?, NULLIF(?, 0), UTC_TIMESTAMP(3))"
+                  " RETURNING id, account_id, api_key_id, domain_id, address, created_at,"
+                  " CAST(@tempmail_balance AS DECIMAL(18,6))",
+                  "suuu", m->address, m->domain->id, m->who->account_id, m->who->key_id);
     if (rc == 0 && db_rows(res) == 1) {
         store_mailbox_from_row(res, 0, m->made);
         snprintf(m->new_balance, m->balance_len, "%s", db_get(res, 0, 6));
