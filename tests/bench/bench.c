@@ -5,18 +5,28 @@
  *	the bench's baseline route: a fixed small JSON through the shared FastCGI loop
  * SYNOPSIS
  *	GET /api/bench/hello
+ *	GET /api/bench/sized?bytes=N
  * DESCRIPTION
  *	The limit the API routes are measured against (make bench): the same
  *	lib/http.c loop, the same reply writer and the same web server as every
  *	route binary, with no database and no authentication.
+ *
+ *	sized answers a fixed JSON string of N bytes (2 to BENCH_SIZED_MAX) the
+ *	same way: the most a route whose answer is that long could reach, with
+ *	no work of its own (the inbox of 10 × 4 KB answers about 43 KB).
  * SECURITY
  *	Built into build/bench/ only and routed only by the bench's own stack
  *	(tests/bench/run): it is never part of `make all` or `make install`, and
  *	cgi-bin/routes.conf does not name it.
  *--*/
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "http.h"
 #include "reply.h"
+
+#define BENCH_SIZED_MAX (1024 * 1024)
 
 static void bench_hello(HTTP_REQUEST *req)
 {
@@ -25,8 +35,35 @@ static void bench_hello(HTTP_REQUEST *req)
     http_respond(req, 200, "application/json", body, sizeof(body) - 1);
 }
 
+static void bench_sized(HTTP_REQUEST *req)
+{
+    char arg[16];
+    char *end;
+
+    if (http_query(req, "bytes", arg, sizeof(arg)) != 1) {
+        http_respond(req, 400, "application/json", "{}", 2);
+        return;
+    }
+    long n = strtol(arg, &end, 10);
+    if (*end != '\0' || n < 2 || n > BENCH_SIZED_MAX) {
+        http_respond(req, 400, "application/json", "{}", 2);
+        return;
+    }
+    /* A JSON string, quotes around letters, made per request: threads share nothing. */
+    char *body = malloc((size_t)n);
+    if (body == NULL) {
+        http_respond(req, 503, "application/json", "{}", 2);
+        return;
+    }
+    memset(body + 1, 'x', (size_t)n - 2);
+    body[0] = body[n - 1] = '"';
+    http_respond(req, 200, "application/json", body, (size_t)n);
+    free(body);
+}
+
 static const HTTP_ROUTE bench_routes[] = {
     { "GET", "/api/bench/hello", bench_hello },
+    { "GET", "/api/bench/sized", bench_sized },
     { 0 },
 };
 
