@@ -100,8 +100,25 @@ static void extract_utf8(EXTRACT_BUF *b, unsigned long cp)
 
 static const struct { const char *name; unsigned long cp; } extract_entities[] = {
     { "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' }, { "apos", '\'' },
-    { "nbsp", ' ' }, { "copy", 0xa9 }, { "reg", 0xae }, { "ndash", 0x2013 },
-    { "mdash", 0x2014 }, { "hellip", 0x2026 }, { "zwnj", 0x200c }, { "shy", 0xad },
+    { "nbsp", ' ' }, { "ndash", 0x2013 }, { "mdash", 0x2014 }, { "hellip", 0x2026 },
+    { "zwnj", 0x200c }, { "zwj", 0x200d }, { "ensp", 0x2002 }, { "emsp", 0x2003 },
+    { "thinsp", 0x2009 }, { "lsquo", 0x2018 }, { "rsquo", 0x2019 }, { "sbquo", 0x201a },
+    { "ldquo", 0x201c }, { "rdquo", 0x201d }, { "bdquo", 0x201e }, { "bull", 0x2022 },
+    { "euro", 0x20ac }, { "trade", 0x2122 },
+};
+
+/* HTML 4's names for U+00A1 to U+00FF, in code point order: accented letters are words. */
+static const char *const extract_latin1[] = {
+    "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect", "uml", "copy", "ordf",
+    "laquo", "not", "shy", "reg", "macr", "deg", "plusmn", "sup2", "sup3", "acute", "micro",
+    "para", "middot", "cedil", "sup1", "ordm", "raquo", "frac14", "frac12", "frac34",
+    "iquest", "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil",
+    "Egrave", "Eacute", "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde",
+    "Ograve", "Oacute", "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute",
+    "Ucirc", "Uuml", "Yacute", "THORN", "szlig", "agrave", "aacute", "acirc", "atilde",
+    "auml", "aring", "aelig", "ccedil", "egrave", "eacute", "ecirc", "euml", "igrave",
+    "iacute", "icirc", "iuml", "eth", "ntilde", "ograve", "oacute", "ocirc", "otilde", "ouml",
+    "divide", "oslash", "ugrave", "uacute", "ucirc", "uuml", "yacute", "thorn", "yuml",
 };
 
 /*
@@ -134,11 +151,18 @@ static size_t extract_entity(const char *s, size_t n, EXTRACT_BUF *b)
     size_t start = i;
     while (i < n && i - start < 8 && isalpha((unsigned char)s[i]))
         i++;
+    size_t len = i - start, end = i < n && s[i] == ';' ? i + 1 : i;
     for (size_t e = 0; e < sizeof(extract_entities) / sizeof(extract_entities[0]); e++) {
-        size_t len = strlen(extract_entities[e].name);
-        if (len == i - start && strncmp(s + start, extract_entities[e].name, len) == 0) {
+        if (strlen(extract_entities[e].name) == len
+            && strncmp(s + start, extract_entities[e].name, len) == 0) {
             extract_utf8(b, extract_entities[e].cp);
-            return i < n && s[i] == ';' ? i + 1 : i;
+            return end;
+        }
+    }
+    for (size_t e = 0; e < sizeof(extract_latin1) / sizeof(extract_latin1[0]); e++) {
+        if (strlen(extract_latin1[e]) == len && strncmp(s + start, extract_latin1[e], len) == 0) {
+            extract_utf8(b, 0xa1 + e);
+            return end;
         }
     }
     return 0;

@@ -62,6 +62,7 @@
 #include <sodium.h>
 
 #include "address.h"
+#include "extract.h"
 #include "store.h"
 
 /* Column sizes from sql/schema.sql: VARCHAR counts characters, MEDIUMTEXT bytes. */
@@ -277,9 +278,11 @@ static int store_message_copy(DB *db, unsigned long long from_id, unsigned long 
     store_uuid4(uuid);
     if (db_exec(db,
                 "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
-                " message_id, body_text, body_html, raw, size, received_at, expires_at)"
+                " message_id, body_text, body_html, html_text, raw, size, received_at,"
+                " expires_at)"
                 " SELECT ?, ?, envelope_from, header_from, subject, message_id, body_text,"
-                " body_html, raw, size, received_at, expires_at FROM messages WHERE id = ?",
+                " body_html, html_text, raw, size, received_at, expires_at"
+                " FROM messages WHERE id = ?",
                 "usu", mailbox_id, uuid, from_id) != 1)
         return DB_EFAIL;
     unsigned long long copy_id = db_insert_id(db);
@@ -410,6 +413,7 @@ struct store_capture {
     size_t n;
     unsigned long long *work;               /* this run's copy of the ids (n of them) */
     const char *env, *from, *subject, *message_id, *text, *html;
+    const char *html_text;                  /* the html's visible text, for search */
     const MIME_MESSAGE *msg;
     const char *raw;
     int raw_fd;
@@ -419,8 +423,8 @@ struct store_capture {
 
 static const char store_insert_message[] =
     "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
-    " message_id, body_text, body_html, raw, size, received_at, expires_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3),"
+    " message_id, body_text, body_html, html_text, raw, size, received_at, expires_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3),"
     " UTC_TIMESTAMP(3) + INTERVAL ? SECOND)";
 
 static int store_message_deliver_txn(DB *db, void *arg)
@@ -443,12 +447,13 @@ static int store_message_deliver_txn(DB *db, void *arg)
     /* A fresh uuid each run: a re-run after a conflict stores the message once, as new. */
     store_uuid4(uuid);
     if (d->raw_fd >= 0)
-        affected = db_exec(db, store_insert_message, "usssssssfui", d->work[0], uuid, d->env,
-                           d->from, d->subject, d->message_id, d->text, d->html, d->raw_fd,
-                           d->raw_len, (unsigned long long)d->raw_len, (long long)d->ttl);
+        affected = db_exec(db, store_insert_message, "ussssssssfui", d->work[0], uuid, d->env,
+                           d->from, d->subject, d->message_id, d->text, d->html, d->html_text,
+                           d->raw_fd, d->raw_len, (unsigned long long)d->raw_len,
+                           (long long)d->ttl);
     else
-        affected = db_exec(db, store_insert_message, "usssssssbui", d->work[0], uuid, d->env,
-                           d->from, d->subject, d->message_id, d->text, d->html,
+        affected = db_exec(db, store_insert_message, "ussssssssbui", d->work[0], uuid, d->env,
+                           d->from, d->subject, d->message_id, d->text, d->html, d->html_text,
                            (const void *)(d->raw ? d->raw : ""), d->raw_len,
                            (unsigned long long)d->raw_len, (long long)d->ttl);
     unsigned long long first_id = affected == 1 ? db_insert_id(db) : 0;
@@ -470,22 +475,22 @@ static int store_message_deliver_one(DB *db, const struct store_capture *d)
 {
     static const char insert_locked[] =
         "INSERT INTO messages (mailbox_id, uuid, envelope_from, header_from, subject,"
-        " message_id, body_text, body_html, raw, size, received_at, expires_at)"
-        " SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3),"
+        " message_id, body_text, body_html, html_text, raw, size, received_at, expires_at)"
+        " SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3),"
         " UTC_TIMESTAMP(3) + INTERVAL ? SECOND FROM mailboxes WHERE id = ? FOR UPDATE";
     char uuid[37];
     long long affected;
 
     store_uuid4(uuid);
     if (d->raw_fd >= 0)
-        affected = db_exec(db, insert_locked, "sssssssfuiu", uuid, d->env, d->from, d->subject,
-                           d->message_id, d->text, d->html, d->raw_fd, d->raw_len,
+        affected = db_exec(db, insert_locked, "ssssssssfuiu", uuid, d->env, d->from, d->subject,
+                           d->message_id, d->text, d->html, d->html_text, d->raw_fd, d->raw_len,
                            (unsigned long long)d->raw_len, (long long)d->ttl, d->mailbox_ids[0]);
     else
-        affected = db_exec(db, insert_locked, "sssssssbuiu", uuid, d->env, d->from, d->subject,
-                           d->message_id, d->text, d->html, (const void *)(d->raw ? d->raw : ""),
-                           d->raw_len, (unsigned long long)d->raw_len, (long long)d->ttl,
-                           d->mailbox_ids[0]);
+        affected = db_exec(db, insert_locked, "ssssssssbuiu", uuid, d->env, d->from, d->subject,
+                           d->message_id, d->text, d->html, d->html_text,
+                           (const void *)(d->raw ? d->raw : ""), d->raw_len,
+                           (unsigned long long)d->raw_len, (long long)d->ttl, d->mailbox_ids[0]);
     /*
      * 0 rows: the mailbox went away since RCPT (tempfail; the retry meets 550).
      * db_exec() runs the statement again after a deadlock (rolled back: nothing
@@ -534,6 +539,11 @@ int store_message_deliver_catchall(DB *db, unsigned long long *mailbox_ids,
     d.message_id = store_clip(msg->message_id, STORE_HEADER_CHARS, STORE_UNLIMITED, &copies[3]);
     d.text = store_clip(msg->text, STORE_UNLIMITED, STORE_MEDIUMTEXT_BYTES, &copies[4]);
     d.html = store_clip(msg->html, STORE_UNLIMITED, STORE_MEDIUMTEXT_BYTES, &copies[5]);
+    /* What search indexes of the html (never longer than it: tags and references shrink). */
+    EXTRACT_BUF html_text = { 0 };
+    if (d.html != NULL && *d.html)
+        extract_html_text(d.html, &html_text);
+    d.html_text = html_text.data ? html_text.data : "";
     int rc = DB_EFAIL;
 
     if (d.env != NULL && d.from != NULL && d.subject != NULL && d.message_id != NULL
@@ -549,5 +559,6 @@ int store_message_deliver_catchall(DB *db, unsigned long long *mailbox_ids,
     }
     for (size_t i = 0; i < sizeof(copies) / sizeof(copies[0]); i++)
         free(copies[i]);
+    free(html_text.data);
     return rc;
 }

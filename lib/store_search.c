@@ -10,7 +10,9 @@
  *	innodb_ft_min_token_size (STORE_SEARCH_MIN_TOKEN) are dropped, and the
  *	term becomes +token* (one token: a prefix) or +"token token" (an
  *	address or a hyphenated word: a phrase). Every term must match.
- *	The index is sql/migrations/003_message_search.sql.
+ *	The index is sql/migrations/003_message_search.sql, on the visible
+ *	text of the html (html_text) since 007_search_html_text.sql: markup,
+ *	class names and styles are not words of a message.
  *--*/
 
 #include <ctype.h>
@@ -92,7 +94,7 @@ int store_messages_search(DB *db, unsigned long long account_id, const char *add
                       " AND (b.expires_at IS NULL OR b.expires_at > UTC_TIMESTAMP(3))"
                       " AND m.expires_at > UTC_TIMESTAMP(3)"
                       " AND MATCH (m.envelope_from, m.header_from, m.subject, m.body_text,"
-                      " m.body_html) AGAINST (? IN BOOLEAN MODE)"
+                      " m.html_text) AGAINST (? IN BOOLEAN MODE)"
                       " ORDER BY m.received_at DESC, m.id DESC LIMIT ? OFFSET ?",
                       "usssii", account_id, address, address, terms, (long long)per_page,
                       (long long)(page - 1) * per_page);

@@ -1,5 +1,7 @@
 """Issue 11, point 4: search of one's own messages by sender, subject and body text
-(GET /api/mail/search, MariaDB FULLTEXT from sql/migrations/003_message_search.sql)."""
+(GET /api/mail/search, MariaDB FULLTEXT from sql/migrations/003_message_search.sql; on the
+visible text of HTML bodies, not their markup, since 007_search_html_text.sql)."""
+import smtplib
 import uuid
 
 import pytest
@@ -98,3 +100,28 @@ def test_search_needs_a_key(base_url):
     import requests
     r = requests.get(base_url + "/api/mail/search", params={"q": "hello"}, timeout=30)
     assert r.status_code == 401
+
+
+def test_search_reads_html_as_shown_not_its_markup(api, smtp_addr):
+    address, tag = new_address(api), uuid.uuid4().hex[:10]
+    html = (f'<html><head><style>.wrapper{tag}a {{ font-family: Helvetica }}</style></head>'
+            f'<body><table class="wrapper{tag}b" style="padding:0">'
+            f'<tr><td>Caf&eacute; order {tag}c is ready &amp; waiting</td></tr></table>'
+            f'<!-- tracking{tag}d --><script>var secret{tag}e = 1;</script></body></html>')
+    msg = (f"From: shop@example.com\r\nTo: {address}\r\nSubject: HTML only\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html)
+    with smtplib.SMTP(*smtp_addr, timeout=30) as s:
+        s.sendmail("shop@example.com", [address], msg)
+    assert wait_for(lambda: api.get(f"/api/mail/inbox/{address}").json()["emails"])
+
+    def hits(q):
+        return len(search(api, q=q, address=address).json()["emails"])
+
+    # What a reader sees is found, references decoded ("Caf&eacute;" is "Café").
+    assert hits(f"{tag}c") == 1 and hits(f"{tag}c waiting") == 1 and hits(f"{tag}c café") == 1
+    # Class names, styles, comments and scripts are not words of the message.
+    for hidden in (f"wrapper{tag}a", f"wrapper{tag}b", f"tracking{tag}d", f"secret{tag}e"):
+        assert hits(hidden) == 0, hidden
+    # The message itself is unchanged: the API still gives its HTML as sent.
+    [m] = api.get(f"/api/mail/inbox/{address}").json()["emails"]
+    assert f'class="wrapper{tag}b"' in m["html"]

@@ -126,6 +126,12 @@ static void html_text_and_entities(void **state)
     assert_string_equal(b.data, "");
     free(b.data);
     memset(&b, 0, sizeof(b));
+    /* Latin-1 letters and the usual typography by name; names are case-sensitive. */
+    extract_html_text("Caf&eacute; &Uuml;ber &szlig;&yuml; &iexcl;&euro;&rsquo;&EACUTE;", &b);
+    assert_string_equal(b.data, "Caf\xc3\xa9 \xc3\x9c" "ber \xc3\x9f\xc3\xbf \xc2\xa1\xe2\x82\xac"
+                                "\xe2\x80\x99&EACUTE;");
+    free(b.data);
+    memset(&b, 0, sizeof(b));
     /* An out-of-range reference becomes U+FFFD, not bytes that are not UTF-8. */
     extract_html_text("&#0;&#xD800;&#99999999999;", &b);
     assert_string_equal(b.data, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
