@@ -85,10 +85,15 @@ run: deps
 stop:
 	@tools/stack stop
 
+# A stack that `make test` had to start is stopped again when every test passed (a failure
+# leaves it running, to be looked at: `make stop`); one that was running stays running.
+TEST_STARTED := .make-test-started-the-stack
+
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(ASAN_UNIT) $(ASAN_ROUTES) $(ASAN_MILTER)
 	@$(MAKE) --no-print-directory unit unit-asan
 	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=5
+	@if tools/stack status >/dev/null 2>&1; then rm -f $(TEST_STARTED); else touch $(TEST_STARTED); fi
 	@tools/stack start
 	@$(MAKE) --no-print-directory milter-test db-test
 	@$(MAKE) --no-print-directory integration-asan
@@ -97,6 +102,8 @@ test: deps
 	@$(MAKE) --no-print-directory test-ops test-apache
 	@$(MAKE) --no-print-directory web
 	@$(MAKE) --no-print-directory cluster-test
+	@if [ -e $(TEST_STARTED) ]; then rm -f $(TEST_STARTED); tools/stack stop; fi
+	@echo "make test: every test passed"
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
