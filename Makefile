@@ -131,14 +131,17 @@ web:
 # Real deadlocks (error 1213) on the stack's MariaDB, and db(3)'s retries (tests/db/retry.c).
 .PHONY: db-test
 # The lease of store_lock(3) raced by two connections (tests/db/lease.c; tests/cluster
-# races it across two Galera nodes).
-DB_TESTS    := tests/db/retry tests/db/lease
+# races it across two Galera nodes). The purge's batches and the call between them
+# (tests/db/purge.c).
+DB_TESTS    := tests/db/retry tests/db/lease tests/db/purge
 
 db-test: $(DB_TESTS)
 	@echo "== tests/db/retry"
 	@set -a && . var/stack.env && set +a && tests/db/retry
 	@echo "== tests/db/lease"
 	@set -a && . var/stack.env && set +a && tests/db/lease $$TEMPMAIL_CONF $$TEMPMAIL_CONF
+	@echo "== tests/db/purge"
+	@set -a && . var/stack.env && set +a && tests/db/purge
 
 tests/db/%: tests/db/%.c lib/libtempmail.a lib/*.h
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $< -o $@ $(LIBS)

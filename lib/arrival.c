@@ -29,6 +29,7 @@
 #include "arrival.h"
 #include "config.h"
 #include "log.h"
+#include "monotime.h"
 
 #define ARRIVAL_DEFAULT_DIR "/run/tempmail/arrivals"
 
@@ -145,13 +146,6 @@ void arrival_watch_close(ARRIVAL_WATCH *w)
     free(w);
 }
 
-static long arrival_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read every queued event: 1 when one names our bucket, 0 when none, -1 on error. */
 static int arrival_drain(ARRIVAL_WATCH *w)
 {
@@ -175,10 +169,10 @@ static int arrival_drain(ARRIVAL_WATCH *w)
 
 int arrival_wait(ARRIVAL_WATCH *w, long timeout_ms, int peer_fd)
 {
-    long deadline = arrival_now_ms() + timeout_ms;
+    long deadline = monotime_ms() + timeout_ms;
 
     for (;;) {
-        long left = deadline - arrival_now_ms();
+        long left = deadline - monotime_ms();
         if (left <= 0)
             return 0;
         struct pollfd fds[2] = {

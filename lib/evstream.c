@@ -23,6 +23,7 @@
 #include "evstream.h"
 #include "log.h"
 #include "reply.h"
+#include "monotime.h"
 
 static atomic_long evstream_open;
 
@@ -79,13 +80,6 @@ int evstream_admit(HTTP_REQUEST *req)
     return 0;
 }
 
-static long evstream_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Send every message above *cursor, moving it on: 0, or -1 when the stream must end. */
 static int evstream_send_new(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id,
                              unsigned long long *cursor, EVSTREAM_JSON to_json)
@@ -126,7 +120,7 @@ void evstream_serve(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id,
     unsigned long long cursor = after;
     /* Watch before the first read: mail landing between the read and the wait still wakes us. */
     ARRIVAL_WATCH *watch = arrival_watch_open(mailbox_id);
-    long end = evstream_now_ms() + cfg.event_stream_seconds * 1000;
+    long end = monotime_ms() + cfg.event_stream_seconds * 1000;
     char hello[64];
 
     if (!given && store_messages_last_id(db, mailbox_id, &cursor) != 0) {
@@ -138,12 +132,12 @@ void evstream_serve(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id,
     if (http_stream_begin(req, "text/event-stream; charset=utf-8") != 0
         || http_stream_write(req, hello, strlen(hello)) != 0)
         goto out;
-    long last_write = evstream_now_ms();
+    long last_write = monotime_ms();
     for (;;) {
         unsigned long long before = cursor;
         if (evstream_send_new(req, db, mailbox_id, &cursor, to_json) != 0)
             break;
-        long now = evstream_now_ms();
+        long now = monotime_ms();
         if (cursor != before)
             last_write = now;
         if (now >= end)

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "reply.h"
 #include "timefmt.h"
+#include "monotime.h"
 
 int inbox_query_since(HTTP_REQUEST *req, char *sql, size_t len)
 {
@@ -49,18 +50,11 @@ int inbox_query_wait(HTTP_REQUEST *req, long *seconds)
     return 0;
 }
 
-static long inbox_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int inbox_read(HTTP_REQUEST *req, DB *db, const char *address, unsigned long long account_id,
                const char *since, long wait, STORE_MESSAGE **messages, size_t *count)
 {
     const char *after = since && *since ? since : NULL;
-    long deadline = inbox_now_ms() + wait * 1000;
+    long deadline = monotime_ms() + wait * 1000;
     unsigned long long mailbox_id = 0;
 
     /* One statement finds the mailbox and lists it: all a read that need not wait costs. */
@@ -74,7 +68,7 @@ int inbox_read(HTTP_REQUEST *req, DB *db, const char *address, unsigned long lon
     for (;;) {
         if ((rc = store_messages_of_mailbox(db, mailbox_id, after, messages, count)) != 0)
             break;
-        long left = deadline - inbox_now_ms();
+        long left = deadline - monotime_ms();
         if (*count > 0 || left <= 0)
             break;
         store_messages_free(*messages, *count);

@@ -366,12 +366,16 @@ extern int store_stats(DB *db, STORE_STATS *stats);
 
 /* Delete up to 1000 expired messages: 1 when more may be left, 0 when done, or DB_EFAIL. */
 extern int store_purge_batch(DB *db, long *deleted);
+/* Between two purge batches: the last one took batch_ms; 0 goes on, else stop. */
+typedef int (*STORE_PURGE_BETWEEN)(long batch_ms, void *context);
 /*
  * Delete every message past its expiry, 1000 a statement, under the cluster-wide lease
- * "purge" for holder (renewed between batches): 1 purged, 0 another holder is purging
- * (nothing done), or DB_EFAIL; *deleted counts the rows deleted either way.
+ * "purge" for holder (renewed between batches), calling between (if not NULL) after
+ * each whole batch: 1 purged (all, or until between said stop), 0 another holder is
+ * purging (nothing done), or DB_EFAIL; *deleted counts the rows deleted either way.
  */
-extern int store_purge_leased(DB *db, const char *holder, long *deleted);
+extern int store_purge_leased(DB *db, const char *holder, STORE_PURGE_BETWEEN between,
+                              void *context, long *deleted);
 
 /* ---- cluster-wide leases (store_lock.c) ---------------------------------- */
 

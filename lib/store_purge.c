@@ -4,10 +4,13 @@
  * SUMMARY
  *	delete messages past their expiry
  * SYNOPSIS
- *	#include "store.h"
+ *	#include "monotime.h"
+#include "store.h"
  *
  *	int	store_purge_batch(DB *db, long *deleted);
- *	int	store_purge_leased(DB *db, const char *holder, long *deleted);
+ *	int	store_purge_leased(DB *db, const char *holder,
+ *				STORE_PURGE_BETWEEN between, void *context,
+ *				long *deleted);
  * DESCRIPTION
  *	Every read already hides a message once expires_at has passed; this
  *	removes it from the database as well, with its attachments (by the
@@ -27,6 +30,13 @@
  *	STORE_PURGE_LEASE seconds. A holder that loses its lease (it was slower
  *	than the lease) stops, and the new holder goes on. It gives the lease
  *	back when done.
+ *
+ *	between, when not null, is called after every whole batch with the
+ *	milliseconds that batch took and context; it may rest (the milter rests
+ *	as long as the batch took, so that a backlog of expired mail never takes
+ *	the database from the mail arriving meanwhile) and returns 0 to go on,
+ *	anything else to stop there: the lease is given back and the rest is
+ *	left for the next purge.
  * DIAGNOSTICS
  *	store_purge_batch() returns 1 when a whole batch went (more may be
  *	left), 0 when fewer did, or DB_EFAIL; *deleted counts that batch.
@@ -35,6 +45,7 @@
  *	deleted either way.
  *--*/
 
+#include "monotime.h"
 #include "store.h"
 
 #define STORE_PURGE_BATCH   1000
@@ -50,7 +61,8 @@ int store_purge_batch(DB *db, long *deleted)
     return n >= STORE_PURGE_BATCH;
 }
 
-int store_purge_leased(DB *db, const char *holder, long *deleted)
+int store_purge_leased(DB *db, const char *holder, STORE_PURGE_BETWEEN between, void *context,
+                       long *deleted)
 {
     long n;
 
@@ -60,8 +72,11 @@ int store_purge_leased(DB *db, const char *holder, long *deleted)
         return held;
     int more = 1;
     while (more == 1) {
+        long long started = monotime_ms();
         more = store_purge_batch(db, &n);
         *deleted += n;
+        if (more == 1 && between != NULL && between((long)(monotime_ms() - started), context) != 0)
+            break;
         /* Renew between batches; one who lost the lease stops, the new holder goes on. */
         if (more == 1 && (held = store_lock_acquire(db, "purge", holder, STORE_PURGE_LEASE)) != 1)
             more = held < 0 ? DB_EFAIL : 0;

@@ -131,6 +131,7 @@
 #include "privs.h"
 #include "store.h"
 #include "webhook.h"
+#include "monotime.h"
 
 #define WEBHOOKD_NAME           "tempmail-webhookd"
 #define WEBHOOKD_LOCK           "tempmail_webhookd"
@@ -167,17 +168,9 @@ static struct job **jobs;           /* webhook_concurrency slots */
 static long in_flight;
 
 /* Milliseconds of the monotonic clock. */
-static long long webhookd_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static time_t webhookd_now(void)
 {
-    return (time_t)(webhookd_now_ms() / 1000);
+    return (time_t)(monotime_ms() / 1000);
 }
 
 /* The database failed: log why, drop the connection (and so the lock) to start afresh. */
@@ -588,7 +581,7 @@ int main(int argc, char **argv)
     time_t scanned_at = webhookd_now();
     long long round_at = 0, deadline = 0;
     while (!stopping) {
-        long long now_ms = webhookd_now_ms();
+        long long now_ms = monotime_ms();
         if (round_now || now_ms >= deadline || (signalled && now_ms - round_at >= WEBHOOKD_GAP_MS)) {
             long round_wait;
             int asked = scan;
@@ -602,7 +595,7 @@ int main(int argc, char **argv)
         long long until = deadline;
         if (signalled && round_at + WEBHOOKD_GAP_MS < until)
             until = round_at + WEBHOOKD_GAP_MS;
-        now_ms = webhookd_now_ms();
+        now_ms = monotime_ms();
         long wait_ms = until > now_ms ? (long)(until - now_ms) : 0;
 
         struct curl_waitfd extra[2] = {

@@ -443,7 +443,7 @@ static int ctl_purge(void)
 
     store_lock_holder(holder, sizeof(holder), "tempmailctl-purge");
     DB *db = ctl_db();
-    for (int i = 0; i < 130 && (rc = store_purge_leased(db, holder, &deleted)) == 0; i++)
+    for (int i = 0; i < 130 && (rc = store_purge_leased(db, holder, NULL, NULL, &deleted)) == 0; i++)
         usleep(500 * 1000);
     if (rc < 0)
         fprintf(stderr, "tempmailctl: purging after %ld messages: %s\n", deleted, db_error(db));
