@@ -851,12 +851,18 @@ static int milter_purge_start(pthread_t *thread)
     return 0;
 }
 
-static void milter_purge_stop(pthread_t thread)
+/* Tell the purge to stop: it ends at its next batch, or its wait for the next purge. */
+static void milter_purge_halt(void)
 {
     pthread_mutex_lock(&purge_mutex);
     purge_stopping = 1;
     pthread_cond_signal(&purge_wake);
     pthread_mutex_unlock(&purge_mutex);
+}
+
+static void milter_purge_stop(pthread_t thread)
+{
+    milter_purge_halt();
     pthread_join(thread, NULL);
 }
 
@@ -931,8 +937,8 @@ static void milter_reload(void)
  * sigwait() for the whole program, libmilter's signal thread included (it is the
  * only other caller, and libmilter.so's call binds to this definition): a SIGHUP
  * waited for together with SIGTERM, which only that thread does, is sent on as
- * SIGUSR1 to the reloader below and the wait goes on. Everything else is
- * sigwait() as POSIX has it.
+ * SIGUSR1 to the reloader below and the wait goes on; a SIGTERM or SIGINT there
+ * also stops the purge at once. Everything else is sigwait() as POSIX has it.
  */
 int sigwait(const sigset_t *set, int *sig)
 {
@@ -947,6 +953,9 @@ int sigwait(const sigset_t *set, int *sig)
             kill(getpid(), SIGUSR1);
             continue;
         }
+        /* libmilter's listener sees the stop only within 5 s; the purge stops now. */
+        if ((got == SIGTERM || got == SIGINT) && sigismember(set, SIGTERM) == 1)
+            milter_purge_halt();
         *sig = got;
         return 0;
     }
