@@ -13,9 +13,10 @@
  *		the recipient is captured: the message is kept (in memory up to
  *		1 MB, then in an unlinked temporary file, so memory does not
  *		grow with the message) and, at end of message, parsed and stored
- *		once for every captured mailbox in one transaction; the captured recipients are then
- *		removed from the envelope, and the message is discarded when no
- *		recipient is left, or passed on untouched to the others.
+ *		once for every captured mailbox in one transaction. A message
+ *		for captured recipients only is then discarded whole; one that
+ *		also has other recipients loses the captured ones from its
+ *		envelope and goes on untouched to the others.
  *	managed domain, no such live mailbox
  *		550 5.1.1, unless the domain is a catch-all one (its owner
  *		turned catch_all on) and generate would take the local part:
@@ -674,17 +675,21 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
         return milter_tempfail(ctx);    /* nothing stored: the sender retries */
     }
 
-    /* Stored: a failure from here on must not tempfail, or a retry would store it twice. */
-    size_t kept = 0;
+    /*
+     * Stored: a failure from here on must not tempfail, or a retry would store it twice.
+     * Mail for our mailboxes only is discarded whole: removing its recipients first
+     * would only make the MTA edit a queue file it is about to delete.
+     */
+    if (msg->n_other == 0) {
+        milter_msg_reset(msg);
+        return SMFIS_DISCARD;
+    }
     for (size_t i = 0; i < msg->n_rcpts; i++)
-        if (smfi_delrcpt(ctx, msg->rcpts[i].rcpt) != MI_SUCCESS) {
+        if (smfi_delrcpt(ctx, msg->rcpts[i].rcpt) != MI_SUCCESS)
             log_warn("%s: could not remove captured recipient %s", milter_qid(ctx),
                      msg->rcpts[i].rcpt);
-            kept++;
-        }
-    sfsistat status = (msg->n_other == 0 && kept == 0) ? SMFIS_DISCARD : SMFIS_CONTINUE;
     milter_msg_reset(msg);
-    return status;
+    return SMFIS_CONTINUE;
 }
 
 static sfsistat mlfi_abort(SMFICTX *ctx)
