@@ -739,6 +739,37 @@ static int purge_running;               /* the purge thread was started */
 static unsigned purge_reloads;          /* counts reloads: a new purge_interval */
 
 /*
+ * The purge's waits run on the monotonic clock, so that setting the wall clock
+ * back neither stalls the purge nor stretches a rest. Called in main() before
+ * any thread exists.
+ */
+static void milter_purge_clock(void)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_destroy(&purge_wake);
+    pthread_cond_init(&purge_wake, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+/* The monotonic time ms milliseconds from now, for pthread_cond_timedwait(&purge_wake). */
+static struct timespec milter_purge_after(long ms)
+{
+    struct timespec at;
+
+    clock_gettime(CLOCK_MONOTONIC, &at);
+    at.tv_sec += ms / 1000;
+    at.tv_nsec += (ms % 1000) * 1000000L;
+    if (at.tv_nsec >= 1000000000L) {
+        at.tv_sec++;
+        at.tv_nsec -= 1000000000L;
+    }
+    return at;
+}
+
+/*
  * Sleep purge_interval seconds, or less when told to stop: 1 when stopping.
  * A reload starts the sleep again with the new interval; an interval of 0
  * (set by a reload) sleeps until the next reload or the stop.
@@ -749,11 +780,9 @@ static int milter_purge_wait(void)
     for (;;) {
         unsigned reloads = purge_reloads;
         long interval = atomic_load(&rt_purge_interval);
-        struct timespec deadline;
+        struct timespec deadline = milter_purge_after(interval * 1000);
         int rc = 0;
 
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += interval;
         while (!purge_stopping && purge_reloads == reloads && rc != ETIMEDOUT)
             rc = interval > 0 ? pthread_cond_timedwait(&purge_wake, &purge_mutex, &deadline)
                               : pthread_cond_wait(&purge_wake, &purge_mutex);
@@ -774,17 +803,10 @@ static int milter_purge_wait(void)
  */
 static int milter_purge_rest(long batch_ms, void *context)
 {
-    struct timespec until;
+    struct timespec until = milter_purge_after(batch_ms);
     int rc = 0;
 
     (void)context;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += batch_ms / 1000;
-    until.tv_nsec += (batch_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&purge_mutex);
     while (!purge_stopping && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&purge_wake, &purge_mutex, &until);
@@ -1022,6 +1044,7 @@ int main(int argc, char **argv)
     char err[512];
 
     daemon_args(argc, argv, MILTER_NAME, &args);
+    milter_purge_clock();
 
     /*
      * SIGUSR1 (reload) is taken by a thread of our own with sigwait(): block
