@@ -38,6 +38,7 @@ static const struct config_param config_params[] = {
     STR(db_password, ""),
     STR(db_name, "tempmail"),
     NUM(db_pool_size, "8", 1, 256),
+    NUM(db_timeout, "30", 3, 3600),
     STR(default_domain, "localhost"),
     STR(mail_host, "localhost"),
     STR(address_price, "0.001"),

@@ -41,6 +41,7 @@ struct config {
     char *db_password;
     char *db_name;
     long db_pool_size;          /* milter: most connections open at once */
+    long db_timeout;            /* seconds to wait for a statement's answer (db(3)) */
 
     /* The service */
     char *default_domain;       /* used by generate when the client names none */

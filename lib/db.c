@@ -132,6 +132,13 @@ static void db_drop_statements(DB *db)
     db->ncache = 0;
 }
 
+static unsigned db_timeout_set;        /* db_set_timeout(); 0: cfg.db_timeout */
+
+void db_set_timeout(unsigned seconds)
+{
+    db_timeout_set = seconds;
+}
+
 static MYSQL *db_connect(char *err, size_t errlen)
 {
     MYSQL *mysql = mysql_init(NULL);
@@ -139,12 +146,19 @@ static MYSQL *db_connect(char *err, size_t errlen)
         snprintf(err, errlen, "mysql_init: out of memory");
         return NULL;
     }
-    unsigned int connect_timeout = 5, io_timeout = 30;
+    unsigned int connect_timeout = 5;
+    unsigned int io_timeout = db_timeout_set ? db_timeout_set : (unsigned)cfg.db_timeout;
+    /* A lock wait ends (error 1205) well before the client stops waiting for its answer. */
+    unsigned int lock_wait = io_timeout * 2 / 3;
+    char init[128];
+    snprintf(init, sizeof(init),
+             "SET time_zone = '+00:00', lock_wait_timeout = %u, innodb_lock_wait_timeout = %u",
+             lock_wait, lock_wait);
     mysql_options(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
     mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
     mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
     mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    mysql_options(mysql, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+    mysql_options(mysql, MYSQL_INIT_COMMAND, init);
 
     const char *host = *cfg.db_host ? cfg.db_host : NULL;
     const char *socket = host ? NULL : cfg.db_socket;

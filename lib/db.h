@@ -11,6 +11,7 @@
  *
  *	DB	*db_open(char *err, size_t errlen);
  *	void	db_close(DB *db);
+ *	void	db_set_timeout(unsigned seconds);
  *
  *	long long db_exec(DB *db, const char *sql, const char *fmt, ...);
  *	int	db_query(DB *db, DB_RESULT **res, const char *sql, const char *fmt, ...);
@@ -51,6 +52,15 @@
  *	affected rows. db_query() runs one that does and stores every row in
  *	*res, each column as text (numbers and DECIMALs in their SQL text form,
  *	DATETIME as "YYYY-MM-DD HH:MM:SS.mmm"); free it with db_result_free().
+ *
+ *	The client waits db_timeout seconds (tempmail.conf) for a statement's
+ *	answer, and the session lets a statement wait for a lock (a row, or a
+ *	table a DDL statement holds) two thirds of that at most: so a statement
+ *	the client gave up on has failed on the server too, and never completes
+ *	there later (a message stored while its sender was told 451, a balance
+ *	debited for a generate that answered 503). db_set_timeout() sets another
+ *	time for the connections opened after it: tempmailctl db upgrade, whose
+ *	migrations may rebuild a large table for minutes.
  *
  *	A connection lost between statements (server restart, idle timeout) is
  *	reopened once and the statement retried, unless a transaction was open:
@@ -93,6 +103,8 @@ typedef struct db_result DB_RESULT;
 
 extern DB *db_open(char *err, size_t errlen);
 extern void db_close(DB *db);
+/* Seconds to wait for a statement's answer on connections opened from now on; 0: db_timeout. */
+extern void db_set_timeout(unsigned seconds);
 
 extern long long db_exec(DB *db, const char *sql, const char *fmt, ...);
 extern int db_query(DB *db, DB_RESULT **res, const char *sql, const char *fmt, ...);

@@ -43,6 +43,10 @@
  *	It takes the milters' cluster-wide purge lease (store_lock(3)), waiting
  *	up to a minute while a milter has it.
  *
+ *	db upgrade waits as long as a migration takes (db_timeout does not
+ *	apply to it): one that rebuilds the messages table of a large
+ *	installation takes minutes (INSTALL, "Upgrades").
+ *
  *	db upgrade holds a server lock (GET_LOCK) while it works, so two runs
  *	at once apply each migration once, and runs each file with its version
  *	record in one transaction: a migration of data statements is applied
@@ -205,6 +209,9 @@ static int ctl_db_upgrade(const char *sql_dir_arg)
 {
     char dir[PATH_MAX], path[PATH_MAX + 300];
     long version;
+
+    /* A migration may rebuild a table of millions of rows: wait for it (a day at most). */
+    db_set_timeout(86400);
     DB *db = ctl_db();
 
     ctl_sql_dir(sql_dir_arg, dir, sizeof(dir));

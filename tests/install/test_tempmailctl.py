@@ -142,6 +142,37 @@ def test_tier_and_topup(stack):
     assert ctl("account", "tier", unique("nobody") + "@example.org", "free").returncode == 1
 
 
+def test_a_statement_given_up_on_never_completes_later(stack, tmp_path):
+    """db_timeout = 3: the client waits 3 s for an answer, and the session lets a statement
+    wait 2 s for a lock. `account tier` (one autocommit UPDATE) finds the account row locked
+    and fails; when the lock goes, the tier has not changed after all: the server gave up
+    before the client did. (With MariaDB's own 50 s lock wait the UPDATE waited on after
+    the client had gone, and changed the tier once the lock went: a failure reported for
+    work that was done, as a capture answered 451 yet stored would be.)"""
+    email = unique("locked") + "@example.org"
+    assert ctl("account", "create", email).returncode == 0
+    conf = tmp_path / "tempmail.conf"
+    conf.write_text(open(CONF).read() + "\ndb_timeout = 3\n")
+    holder = subprocess.Popen(["mariadb", f"--defaults-file={TOP / 'var' / 'mariadb-root.cnf'}",
+                               "--batch", "tempmail"], stdin=subprocess.PIPE, text=True,
+                              stdout=subprocess.DEVNULL)
+    try:
+        holder.stdin.write(f"START TRANSACTION; SELECT id FROM accounts WHERE email = '{email}' FOR UPDATE;\n")
+        holder.stdin.flush()
+        for _ in range(100):
+            if sql("SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_rows_locked > 0") != [["0"]]:
+                break
+            time.sleep(0.1)
+        changed = ctl("account", "tier", email, "pro", conf=conf)
+        assert changed.returncode == 1, changed
+    finally:
+        holder.stdin.write("ROLLBACK;\n")
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    time.sleep(1)
+    assert sql(f"SELECT tier FROM accounts WHERE email = '{email}'") == [["free"]]
+
+
 def expired_message(address):
     """A mailbox of a fresh account with one message that expired an hour ago."""
     email = unique("purge") + "@example.org"

@@ -104,6 +104,21 @@ def test_a_failing_migration_stops_and_is_retried(scratch, tmp_path):
     assert fixed.returncode == 0 and fixed.stdout.strip().endswith("schema version 900")
 
 
+def test_a_migration_longer_than_db_timeout_runs_to_its_end(scratch, tmp_path):
+    """A migration may rebuild a large table for minutes (008 takes about 8 a million
+    messages): db upgrade waits for it, whatever db_timeout says for everything else."""
+    name, conf = scratch
+    conf.write_text(conf.read_text() + "\ndb_timeout = 3\n")
+    d = baseline_dir(tmp_path)
+    (d / "migrations").mkdir()
+    for m in MIGRATIONS:
+        shutil.copy(m, d / "migrations" / m.name)
+    (d / "migrations" / "900_slow.sql").write_text("DO SLEEP(5);\n")
+    done = ctl("-c", conf, "db", "upgrade", "--sql-dir", d)
+    assert done.returncode == 0, done
+    assert done.stdout.strip().endswith("schema version 900")
+
+
 def test_a_migration_numbered_below_one_applied_is_applied_too(scratch, tmp_path):
     """Branches merge out of order (webhooks' 004 after catch-all's 005): a database that
     has a higher version already still gets the lower migration it lacks, once."""
