@@ -123,6 +123,10 @@
  *		seconds a stored message lives.
  *	db_pool_size (default: 8)
  *		most database connections open at once.
+ *	db_timeout (default: 30)
+ *		seconds to wait for a statement's answer; a statement waits for a
+ *		lock two thirds of that at most (db(3)). A message whose store
+ *		timed out is answered 451 and was not stored.
  *	db_host, db_port, db_socket, db_user, db_password, db_name
  *		the MariaDB to use (see config(3)).
  * SEE ALSO
