@@ -114,14 +114,19 @@ unit-asan: $(ASAN_UNIT)
 
 # Any crash, sanitizer report, leak or timeout stops the run and fails (the input is kept
 # in $(FUZZ_DIR)/crash-*, replay it with `$(FUZZ_DIR)/fuzz_<name> FILE`).
+# Two at a time, each on a core of its own (the test hosts have two).
+FUZZ_RUNS   := $(patsubst $(FUZZ_DIR)/fuzz_%,fuzz-run-%,$(FUZZ_BIN))
+.PHONY: fuzz $(FUZZ_RUNS)
 fuzz: $(FUZZ_BIN)
-	@set -e; for f in $(FUZZ_BIN); do n=$${f##*/fuzz_}; echo "== $$f ($(FUZZ_TIME) s)"; \
-	  mkdir -p $(FUZZ_DIR)/found-$$n; \
-	  UBSAN_OPTIONS=print_stacktrace=1 $$f -max_total_time=$(FUZZ_TIME) -timeout=10 \
+	@$(MAKE) --no-print-directory -j2 $(FUZZ_RUNS)
+
+$(FUZZ_RUNS): fuzz-run-%: $(FUZZ_DIR)/fuzz_%
+	@mkdir -p $(FUZZ_DIR)/found-$*
+	@UBSAN_OPTIONS=print_stacktrace=1 $< -max_total_time=$(FUZZ_TIME) -timeout=10 \
 	    -rss_limit_mb=2048 -print_final_stats=0 -artifact_prefix=$(FUZZ_DIR)/ \
-	    $(FUZZ_DIR)/found-$$n tests/fuzz/corpus/$$n 2>$(FUZZ_DIR)/fuzz_$$n.log \
-	  || { tail -n 60 $(FUZZ_DIR)/fuzz_$$n.log; exit 1; }; \
-	  grep -h '^Done' $(FUZZ_DIR)/fuzz_$$n.log || true; done
+	    $(FUZZ_DIR)/found-$* tests/fuzz/corpus/$* 2>$(FUZZ_DIR)/fuzz_$*.log \
+	  || { echo "== $< FAILED"; tail -n 60 $(FUZZ_DIR)/fuzz_$*.log; exit 1; }
+	@echo "== $< ($(FUZZ_TIME) s): $$(grep -h '^Done' $(FUZZ_DIR)/fuzz_$*.log)"
 
 # The pages in a real Chromium (Playwright), against the running stack.
 .PHONY: web
