@@ -54,7 +54,7 @@ FUZZ_LIB_http    := lib/http.c lib/config.c lib/log.c lib/reply.c lib/timefmt.c
 FUZZ_LIB_json    :=
 FUZZ_LIB_address := lib/address.c
 FUZZ_LIB_timefmt := lib/timefmt.c
-FUZZ_LIB_mime    := lib/mime.c
+FUZZ_LIB_mime    := lib/mime.c lib/extract.c lib/words.c lib/log.c
 FUZZ_LIB_config  := lib/config.c
 FUZZ_LIB_dns     := lib/dns.c lib/config.c
 

@@ -64,6 +64,7 @@
 #include "address.h"
 #include "extract.h"
 #include "store.h"
+#include "words.h"
 
 /* Column sizes from sql/schema.sql: VARCHAR counts characters, MEDIUMTEXT bytes. */
 #define STORE_ENVELOPE_FROM_CHARS   320
@@ -539,11 +540,16 @@ int store_message_deliver_catchall(DB *db, unsigned long long *mailbox_ids,
     d.message_id = store_clip(msg->message_id, STORE_HEADER_CHARS, STORE_UNLIMITED, &copies[3]);
     d.text = store_clip(msg->text, STORE_UNLIMITED, STORE_MEDIUMTEXT_BYTES, &copies[4]);
     d.html = store_clip(msg->html, STORE_UNLIMITED, STORE_MEDIUMTEXT_BYTES, &copies[5]);
-    /* What search indexes of the html (never longer than it: tags and references shrink). */
+    /*
+     * What search indexes of the html (never longer than it: tags and references shrink),
+     * unless it only shows the words of the text part again, as a multipart/alternative
+     * message's html usually does: the FULLTEXT index would take them a second time.
+     */
     EXTRACT_BUF html_text = { 0 };
     if (d.html != NULL && *d.html)
         extract_html_text(d.html, &html_text);
-    d.html_text = html_text.data ? html_text.data : "";
+    d.html_text = html_text.data && d.text != NULL && !words_all_in(html_text.data, d.text)
+                  ? html_text.data : "";
     int rc = DB_EFAIL;
 
     if (d.env != NULL && d.from != NULL && d.subject != NULL && d.message_id != NULL

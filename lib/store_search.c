@@ -12,7 +12,11 @@
  *	address or a hyphenated word: a phrase). Every term must match.
  *	The index is sql/migrations/003_message_search.sql, on the visible
  *	text of the html (html_text) since 007_search_html_text.sql: markup,
- *	class names and styles are not words of a message.
+ *	class names and styles are not words of a message. Capture leaves
+ *	html_text empty when the html shows no word the text part lacks
+ *	(words(3)): every word is then found through the text. A phrase
+ *	whose words stand together only in the html's layout is the one
+ *	thing such a message does not match.
  *--*/
 
 #include <ctype.h>

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from conftest import send_mail, wait_for
+from conftest import send_mail, sql, wait_for
 
 INBOX_FIELDS = {"id", "from", "subject", "body", "html", "received_at", "links", "codes"}
 
@@ -125,3 +125,42 @@ def test_search_reads_html_as_shown_not_its_markup(api, smtp_addr):
     # The message itself is unchanged: the API still gives its HTML as sent.
     [m] = api.get(f"/api/mail/inbox/{address}").json()["emails"]
     assert f'class="wrapper{tag}b"' in m["html"]
+
+
+def test_an_html_part_that_repeats_the_text_is_searched_through_the_text(api, smtp_addr):
+    """multipart/alternative: the html shows the text part's words again, so the index takes
+    them once (html_text stays empty: the FULLTEXT index is most of capture's database time);
+    an html with a word of its own is indexed, and that word is found."""
+    tag = uuid.uuid4().hex[:10]
+    same, more = new_address(api), new_address(api)
+
+    def alternative(to, html_extra):
+        text = f"Hello Ann,\r\nyour order {tag}a is ready. Track it at https://shop.example/t/{tag}\r\n"
+        html = (f"<html><body><p>Hello <b>Ann</b>,</p><p>Your order {tag}a is ready.</p>"
+                f"<p><a href='https://shop.example/t/{tag}'>Track it</a> at "
+                f"https://shop.example/t/{tag}{html_extra}</p></body></html>")
+        return (f"From: shop@example.com\r\nTo: {to}\r\nSubject: Order {tag}\r\nMIME-Version: 1.0\r\n"
+                f"Content-Type: multipart/alternative; boundary=b{tag}\r\n\r\n"
+                f"--b{tag}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+                f"--b{tag}\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n--b{tag}--\r\n")
+
+    with smtplib.SMTP(*smtp_addr, timeout=30) as s:
+        s.sendmail("shop@example.com", [same], alternative(same, ""))
+        s.sendmail("shop@example.com", [more], alternative(more, f" or call desk{tag}b"))
+    for address in (same, more):
+        assert wait_for(lambda: api.get(f"/api/mail/inbox/{address}").json()["emails"])
+
+    def hits(q, address):
+        return len(search(api, q=q, address=address).json()["emails"])
+
+    for address in (same, more):
+        assert hits(f"{tag}a", address) == 1 and hits(f"{tag}a ready ann", address) == 1
+    assert hits(f"desk{tag}b", more) == 1 and hits(f"desk{tag}b", same) == 0
+    html_text = {address: sql(f"SELECT m.html_text FROM messages m JOIN mailboxes b"
+                              f" ON b.id = m.mailbox_id WHERE b.address = '{address}'")
+                 for address in (same, more)}
+    assert html_text[same] == [[""]]
+    assert f"desk{tag}b" in html_text[more][0][0]
+    # The API still gives the html as sent.
+    [m] = api.get(f"/api/mail/inbox/{same}").json()["emails"]
+    assert "<b>Ann</b>" in m["html"]

@@ -6,7 +6,10 @@
  * DESCRIPTION
  *	mime_parse() (lib/mime.c, GMime) over any bytes. Its contract: never
  *	NULL but for memory, every string field non-NULL and NUL-terminated,
- *	every attachment with a name, a type and size bytes of data.
+ *	every attachment with a name, a type and size bytes of data. Then what
+ *	capture does next with the bodies (store_message.c): the html's visible
+ *	text (extract_html_text) and whether it adds words to the text part
+ *	(words_all_in), which must hold of any text against itself.
  *--*/
 
 #include <stddef.h>
@@ -14,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extract.h"
 #include "mime.h"
+#include "words.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -42,6 +47,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (a->size)
             (void)(volatile unsigned char)a->data[a->size - 1];
     }
+    EXTRACT_BUF shown = { 0 };
+    extract_html_text(msg->html, &shown);
+    const char *html_text = shown.data ? shown.data : "";
+    (void)words_all_in(html_text, msg->text);
+    if (!words_all_in(html_text, html_text) || !words_all_in(msg->text, msg->text))
+        abort();
+    free(shown.data);
     mime_free(msg);
     return 0;
 }
