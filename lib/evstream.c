@@ -22,8 +22,8 @@
 #include "config.h"
 #include "evstream.h"
 #include "log.h"
-#include "reply.h"
 #include "monotime.h"
+#include "reply.h"
 
 static atomic_long evstream_open;
 

@@ -14,9 +14,9 @@
 #include "extract.h"
 #include "inbox.h"
 #include "log.h"
+#include "monotime.h"
 #include "reply.h"
 #include "timefmt.h"
-#include "monotime.h"
 
 int inbox_query_since(HTTP_REQUEST *req, char *sql, size_t len)
 {

@@ -4,8 +4,7 @@
  * SUMMARY
  *	delete messages past their expiry
  * SYNOPSIS
- *	#include "monotime.h"
-#include "store.h"
+ *	#include "store.h"
  *
  *	int	store_purge_batch(DB *db, long *deleted);
  *	int	store_purge_leased(DB *db, const char *holder,

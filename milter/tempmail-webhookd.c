@@ -128,10 +128,10 @@
 #include "daemon_args.h"
 #include "db.h"
 #include "log.h"
+#include "monotime.h"
 #include "privs.h"
 #include "store.h"
 #include "webhook.h"
-#include "monotime.h"
 
 #define WEBHOOKD_NAME           "tempmail-webhookd"
 #define WEBHOOKD_LOCK           "tempmail_webhookd"
