@@ -10,6 +10,7 @@
 #include "words.h"
 
 #define WORDS_MIN_BYTES 3
+#define WORDS_MAX_TEXT  (256 * 1024)    /* bytes of text looked at: at most 2 MB of set */
 
 static int words_char(unsigned char c)
 {
@@ -71,14 +72,18 @@ int words_all_in(const char *words, const char *text)
     const char *s = text, *w;
     size_t n, count = 0, size = 16;
 
+    if (strnlen(text, WORDS_MAX_TEXT + 1) > WORDS_MAX_TEXT)
+        return 0;
     while ((n = words_next(&s, &w)) > 0)
-        count++;
+        count += n >= WORDS_MIN_BYTES;
     while (size < 2 * count)
         size *= 2;
     struct words_slot *set = calloc(size, sizeof(*set));
     if (set == NULL)
         log_fatal("words: out of memory");
     for (s = text; (n = words_next(&s, &w)) > 0;) {
+        if (n < WORDS_MIN_BYTES)
+            continue;
         struct words_slot *slot = words_find(set, size - 1, w, n);
         slot->word = w;
         slot->len = n;

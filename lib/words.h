@@ -25,6 +25,9 @@
  *	3) has none. Coarser cutting and byte-exact comparison of other
  *	letters can only make the answer 0 where the index would see nothing
  *	new; they never make it 1 where the index would miss a word.
+ *
+ *	A text over 256 KB is not looked at (the answer is 0), so that the
+ *	memory this takes stays under 2 MB however large a message is.
  * DIAGNOSTICS
  *	1 when every word is in text (also when words has none), else 0.
  *	Out of memory is fatal (log_fatal).

@@ -65,6 +65,19 @@ static void many_words(void **state)
     assert_int_equal(words_all_in(words, text), 0);
 }
 
+static void a_huge_text_is_not_looked_at(void **state)
+{
+    (void)state;
+    static char text[300 * 1024];
+    for (size_t i = 0; i + 1 < sizeof(text); i++)
+        text[i] = i % 6 == 5 ? ' ' : 'a' + (char)(i / 6 % 26);
+    text[sizeof(text) - 1] = '\0';
+    /* its words are in it, but past 256 KB the answer is "keep both" */
+    assert_int_equal(words_all_in("aaaaa bbbbb", text), 0);
+    text[200 * 1024] = '\0';
+    assert_int_equal(words_all_in("aaaaa bbbbb", text), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -73,6 +86,7 @@ int main(void)
         cmocka_unit_test(short_words_are_not_indexed),
         cmocka_unit_test(never_finer_than_the_index),
         cmocka_unit_test(many_words),
+        cmocka_unit_test(a_huge_text_is_not_looked_at),
     };
     return cmocka_run_group_tests_name("words", tests, NULL, NULL);
 }
