@@ -148,7 +148,7 @@ db-test: $(DB_TESTS)
 	@echo "== tests/db/purge"
 	@set -a && . var/stack.env && set +a && tests/db/purge
 
-tests/db/%: tests/db/%.c lib/libtempmail.a lib/*.h
+tests/db/%: tests/db/%.c tests/db/dbtest.h lib/libtempmail.a lib/*.h
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $< -o $@ $(LIBS)
 
 # Three Galera nodes on loopback, two web and two MX hosts on them, a node killed under

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "dbtest.h"
 #include "log.h"
 #include "store.h"
 
@@ -30,15 +31,6 @@ struct racer {
 };
 
 static pthread_barrier_t start_line;
-static int failures;
-
-static void check(int ok, const char *what)
-{
-    printf("%s - %s\n", ok ? "ok" : "not ok", what);
-    if (!ok)
-        failures++;
-}
-
 /* The config is global: open each connection while its file is the loaded one. */
 static DB *open_with(const char *conf)
 {

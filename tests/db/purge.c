@@ -24,20 +24,12 @@
 
 #include "config.h"
 #include "db.h"
+#include "dbtest.h"
 #include "log.h"
 #include "store.h"
 
 #define PURGE_TEST_MESSAGES 3500       /* the seq_1_to_3500 below */
 #define PURGE_TEST_BATCH    1000        /* STORE_PURGE_BATCH */
-
-static int failures;
-
-static void check(int ok, const char *what)
-{
-    printf("%s - %s\n", ok ? "ok" : "not ok", what);
-    if (!ok)
-        failures++;
-}
 
 static void die(DB *db, const char *what)
 {
@@ -48,14 +40,7 @@ static void die(DB *db, const char *what)
 /* The scratch mailbox's messages, or -1. */
 static long long messages_left(DB *db, long long mailbox)
 {
-    DB_RESULT *res;
-    long long n = -1;
-    if (db_query(db, &res, "SELECT COUNT(*) FROM messages WHERE mailbox_id = ?", "i", mailbox) == 0) {
-        if (db_rows(res) == 1)
-            n = db_get_ll(res, 0, 0);
-        db_result_free(res);
-    }
-    return n;
+    return dbtest_number(db, "SELECT COUNT(*) FROM messages WHERE mailbox_id = ?", mailbox);
 }
 
 struct between_log {

@@ -23,11 +23,10 @@
 
 #include "config.h"
 #include "db.h"
+#include "dbtest.h"
 #include "log.h"
 
 static pthread_barrier_t both_in;       /* scenario 1: both hold their first row */
-static int failures;
-
 struct writer {
     DB *db;
     int first, second;                  /* scenario 1: row order */
@@ -46,23 +45,9 @@ static DB *open_or_die(void)
     return db;
 }
 
-static void check(int ok, const char *what)
-{
-    printf("%s - %s\n", ok ? "ok" : "not ok", what);
-    if (!ok)
-        failures++;
-}
-
 static long long row(DB *db, long long id)
 {
-    DB_RESULT *res;
-    long long n = -1;
-    if (db_query(db, &res, "SELECT n FROM tempmail_retry_probe WHERE id = ?", "i", id) == 0) {
-        if (db_rows(res) == 1)
-            n = db_get_ll(res, 0, 0);
-        db_result_free(res);
-    }
-    return n;
+    return dbtest_number(db, "SELECT n FROM tempmail_retry_probe WHERE id = ?", id);
 }
 
 /*
