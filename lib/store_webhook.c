@@ -248,28 +248,42 @@ static int store_arrivals_read(DB *db, const char *sql, unsigned long long after
  * The halves are read apart and merged here, not by UNION ALL ... ORDER BY:
  * that made the server build a temporary table of the message bodies, and
  * MariaDB 10.11.19 crashed (signal 11 in create_tmp_table's cleanup) on it.
+ * For the same reason each half sorts and cuts only ids, in a derived table,
+ * and joins the message columns to the rows it kept: a sort over rows with
+ * the text columns goes to an on-disk (Aria) temporary table, which cost
+ * five files made and removed in the server's tmpdir at every scan, one
+ * scan every few arrivals even where no webhook exists.
  */
 int store_webhook_arrivals(DB *db, unsigned long long after, long limit,
                            STORE_MESSAGE **messages, unsigned long long **webhook_ids,
                            size_t *count)
 {
-    static const char by_mailbox[] =
-        "SELECT " STORE_MESSAGE_COLUMNS ", w.id"
+    /*
+     * STRAIGHT_JOIN and the primary key keep the kept pairs first, so that the
+     * outer ORDER BY sorts them alone: with the message rows first (a small or
+     * freshly loaded table's statistics can suggest it) the sort went to disk.
+     */
+#define STORE_ARRIVALS_OF(pairs) \
+        "SELECT STRAIGHT_JOIN " STORE_MESSAGE_COLUMNS ", x.wid FROM (" pairs ") x" \
+        " JOIN messages m FORCE INDEX (PRIMARY) ON m.id = x.mid" \
+        " JOIN mailboxes b ON b.id = m.mailbox_id ORDER BY x.mid, x.wid"
+    static const char by_mailbox[] = STORE_ARRIVALS_OF(
+        "SELECT m.id AS mid, w.id AS wid"
         " FROM webhooks w JOIN messages m ON m.mailbox_id = w.mailbox_id"
-        " JOIN mailboxes b ON b.id = m.mailbox_id"
         " LEFT JOIN webhook_deliveries q ON q.webhook_id = w.id AND q.message_id = m.id"
         " WHERE w.mailbox_id IS NOT NULL AND m.id > ?"
         " AND m.received_at >= w.created_at AND q.id IS NULL"
-        " ORDER BY m.id, w.id LIMIT ?";
-    static const char by_domain[] =
-        "SELECT " STORE_MESSAGE_COLUMNS ", w.id"
+        " ORDER BY m.id, w.id LIMIT ?");
+    static const char by_domain[] = STORE_ARRIVALS_OF(
+        "SELECT m.id AS mid, w.id AS wid"
         " FROM webhooks w JOIN mailboxes b ON b.domain_id = w.domain_id"
         " AND b.account_id = w.account_id"
         " JOIN messages m ON m.mailbox_id = b.id"
         " LEFT JOIN webhook_deliveries q ON q.webhook_id = w.id AND q.message_id = m.id"
         " WHERE w.domain_id IS NOT NULL AND m.id > ?"
         " AND m.received_at >= w.created_at AND q.id IS NULL"
-        " ORDER BY m.id, w.id LIMIT ?";
+        " ORDER BY m.id, w.id LIMIT ?");
+#undef STORE_ARRIVALS_OF
     struct store_arrivals a, d;
     int rc;
 

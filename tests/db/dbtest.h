@@ -1,15 +1,47 @@
 /*
- * tests/db/dbtest.h - what the programs of tests/db share: their checks, and one number
+ * tests/db/dbtest.h - what the programs of tests/db share: their start (configuration and
+ * connection, exit 2 without them), their checks, and one number
  * from a query. Each program is one file, so this header defines, not declares.
  */
 #ifndef TEMPMAIL_DBTEST_H
 #define TEMPMAIL_DBTEST_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "config.h"
 #include "db.h"
+#include "log.h"
 
 static int failures;                    /* main() returns failures ? 1 : 0 */
+static const char *dbtest_program = "dbtest";
+
+/* Log to stderr as program and load $TEMPMAIL_CONF (the stack's), or exit 2 saying why. */
+static inline void dbtest_setup(const char *program)
+{
+    char err[512];
+    const char *conf = getenv("TEMPMAIL_CONF");
+
+    dbtest_program = program;
+    log_open(program, 0);
+    if (conf == NULL || config_load(conf, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: set TEMPMAIL_CONF to the stack's tempmail.conf%s%s\n", program,
+                conf ? ": " : "", conf ? err : "");
+        exit(2);
+    }
+}
+
+/* A connection to the configured database, or exit 2 saying why. */
+static inline DB *dbtest_open(void)
+{
+    char err[512];
+    DB *db = db_open(err, sizeof(err));
+    if (db == NULL) {
+        fprintf(stderr, "%s: %s\n", dbtest_program, err);
+        exit(2);
+    }
+    return db;
+}
 
 /* "ok - what" or "not ok - what", one a line; a failure is counted. */
 static inline void check(int ok, const char *what)

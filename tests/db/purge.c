@@ -60,20 +60,10 @@ static int between(long batch_ms, void *context)
 
 int main(void)
 {
-    char err[512], holder[64], second[64];
-    const char *conf = getenv("TEMPMAIL_CONF");
+    char holder[64], second[64];
 
-    log_open("purge", 0);
-    if (conf == NULL || config_load(conf, err, sizeof(err)) != 0) {
-        fprintf(stderr, "purge: set TEMPMAIL_CONF to the stack's tempmail.conf%s%s\n",
-                conf ? ": " : "", conf ? err : "");
-        return 2;
-    }
-    DB *db = db_open(err, sizeof(err));
-    if (db == NULL) {
-        fprintf(stderr, "purge: %s\n", err);
-        return 2;
-    }
+    dbtest_setup("purge");
+    DB *db = dbtest_open();
     snprintf(holder, sizeof(holder), "db-test-purge-%ld", (long)getpid());
     snprintf(second, sizeof(second), "db-test-purge-%ld-b", (long)getpid());
 

@@ -34,17 +34,6 @@ struct writer {
     int rc;
 };
 
-static DB *open_or_die(void)
-{
-    char err[512];
-    DB *db = db_open(err, sizeof(err));
-    if (db == NULL) {
-        fprintf(stderr, "retry: %s\n", err);
-        exit(2);
-    }
-    return db;
-}
-
 static long long row(DB *db, long long id)
 {
     return dbtest_number(db, "SELECT n FROM tempmail_retry_probe WHERE id = ?", id);
@@ -143,15 +132,9 @@ static void *statement_writer(void *arg)
 int main(void)
 {
     char err[512];
-    const char *conf = getenv("TEMPMAIL_CONF");
 
-    log_open("retry", 0);
-    if (conf == NULL || config_load(conf, err, sizeof(err)) != 0) {
-        fprintf(stderr, "retry: set TEMPMAIL_CONF to the stack's tempmail.conf%s%s\n",
-                conf ? ": " : "", conf ? err : "");
-        return 2;
-    }
-    DB *setup = open_or_die();
+    dbtest_setup("retry");
+    DB *setup = dbtest_open();
     if (db_run_script(setup,
                       "CREATE TABLE IF NOT EXISTS tempmail_retry_probe ("
                       " id INT NOT NULL PRIMARY KEY, n INT NOT NULL DEFAULT 0) ENGINE=InnoDB;"
@@ -164,7 +147,7 @@ int main(void)
 
     /* 1 */
     reset_rows(setup);
-    struct writer a = { open_or_die(), 1, 2, 0, 0 }, b = { open_or_die(), 2, 1, 0, 0 };
+    struct writer a = { dbtest_open(), 1, 2, 0, 0 }, b = { dbtest_open(), 2, 1, 0, 0 };
     pthread_t ta, tb;
     pthread_barrier_init(&both_in, NULL, 2);
     pthread_create(&ta, NULL, opposite_writer, &a);
