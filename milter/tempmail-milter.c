@@ -1042,6 +1042,31 @@ static const char *milter_socket_path(const char *spec)
     return NULL;
 }
 
+/*
+ * libmilter's worker pool starts and ends threads all the time (about one a
+ * message under load), each with the default stack of RLIMIT_STACK, 8 MB.
+ * glibc keeps only 40 MB of stacks of ended threads for reuse, so most new
+ * threads mapped a fresh stack and most ended ones unmapped theirs. With 1 MB
+ * stacks (libmilter creates its threads with default attributes) the cache
+ * covers 40 threads: over 3,000 messages of 20 sessions the milter made 34
+ * mmap, 7 munmap and 67 mprotect calls, against about 950 of each (strace
+ * -c, the thread count unchanged). The deepest stack use is GMime's parse of
+ * nested multiparts, which stops descending at about a thousand levels and
+ * needs less than 128 KB there (tests/api/test_capture.py sends 50,000).
+ */
+#define MILTER_THREAD_STACK (1024 * 1024)
+
+static void milter_thread_stacks(void)
+{
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0)
+        return;
+    if (pthread_attr_setstacksize(&attr, MILTER_THREAD_STACK) != 0
+        || pthread_setattr_default_np(&attr) != 0)
+        log_warn("thread stacks stay at the default size");
+    pthread_attr_destroy(&attr);
+}
+
 int main(int argc, char **argv)
 {
     DAEMON_ARGS args;
@@ -1060,6 +1085,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &usr1, NULL);
 
     log_open(MILTER_NAME, !args.foreground);
+    milter_thread_stacks();             /* before any thread exists, too */
     config_reset();
     reload_defaults[0] = cfg.max_message_size;
     reload_defaults[1] = cfg.message_ttl;

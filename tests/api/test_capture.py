@@ -139,6 +139,41 @@ def test_one_message_to_several_mailboxes_is_stored_for_each(generate, smtp_addr
     assert uuids == [["3"]]
 
 
+def nested_message(address, marker, depth):
+    """A message of depth multiparts, each the only part of the one above, around one
+    text/plain part that says "deep <marker>"."""
+    head = (f"From: nest@example.com\r\nTo: {address}\r\nSubject: nested {depth} {marker}\r\n"
+            f"Date: {email.utils.formatdate()}\r\nMessage-ID: <{marker}@test.invalid>\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n")
+    opening = "".join(f"--b{i - 1}\r\nContent-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n"
+                      for i in range(1, depth))
+    leaf = f"--b{depth - 1}\r\nContent-Type: text/plain\r\n\r\ndeep {marker}\r\n"
+    closing = "".join(f"--b{i}--\r\n" for i in range(depth - 1, -1, -1))
+    return (head + opening + leaf + closing).encode()
+
+
+def test_deeply_nested_multiparts_are_stored_and_the_milter_stays_up(generate, smtp_addr):
+    """Nesting is where a MIME parser recurses, on the milter's worker threads (1 MB
+    stacks). 500 levels: the text at the bottom is found. 50,000 levels (3.7 MB): GMime
+    stops descending long before, and the message is still stored whole, by the same
+    milter process."""
+    pid = milter_pid()
+    for depth in (500, 50_000):
+        address = generate()
+        marker = uuid.uuid4().hex
+        raw = nested_message(address, marker, depth)
+        assert send_mail(smtp_addr, "nest@example.com", [address], raw=raw) == {}
+        rows = wait_for(lambda: stored(address), timeout=60)
+        assert len(rows) == 1, (depth, rows)
+        (msg_id, size, length), = rows
+        assert int(size) == int(length) == len(raw), depth
+        got = sql(f"SELECT SHA2(raw, 256), body_text FROM messages WHERE id = {msg_id}")
+        assert got[0][0] == hashlib.sha256(raw).hexdigest(), depth
+        if depth == 500:
+            assert got[0][1].strip() == f"deep {marker}"
+    assert milter_pid() == pid, "the milter restarted"
+
+
 def test_expired_mailbox_is_refused_at_rcpt(generate, smtp_addr):
     address = generate()
     sql("UPDATE mailboxes SET expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND"
