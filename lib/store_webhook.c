@@ -213,10 +213,10 @@ int store_message_max_id(DB *db, unsigned long long *id)
     return 0;
 }
 
-/* One half of the arrivals: its messages and their webhook ids, (m.id, w.id) ascending. */
+/* One half of the arrivals: (message id, webhook id) pairs, ascending. */
 struct store_arrivals {
-    STORE_MESSAGE *messages;
-    unsigned long long *hooks;
+    unsigned long long *ids;            /* message ids */
+    unsigned long long *hooks;          /* their webhook ids */
     size_t count;
 };
 
@@ -229,11 +229,14 @@ static int store_arrivals_read(DB *db, const char *sql, unsigned long long after
     memset(half, 0, sizeof(*half));
     if (rc != 0)
         return rc;
-    store_messages_from_result(res, &half->messages, &half->count);
-    if (half->count > 0 && (half->hooks = calloc(half->count, sizeof(*half->hooks))) == NULL)
+    half->count = db_rows(res);
+    if (half->count > 0 && ((half->ids = calloc(half->count, sizeof(*half->ids))) == NULL
+                            || (half->hooks = calloc(half->count, sizeof(*half->hooks))) == NULL))
         log_fatal("out of memory");
-    for (size_t i = 0; i < half->count; i++)
-        half->hooks[i] = (unsigned long long)db_get_ll(res, i, 10);
+    for (size_t i = 0; i < half->count; i++) {
+        half->ids[i] = (unsigned long long)db_get_ll(res, i, 0);
+        half->hooks[i] = (unsigned long long)db_get_ll(res, i, 1);
+    }
     db_result_free(res);
     return 0;
 }
@@ -245,45 +248,38 @@ static int store_arrivals_read(DB *db, const char *sql, unsigned long long after
  * ever sees its own account's mailboxes, also on a shared system domain.
  * A paused webhook is queued for too: its deliveries wait for it to be
  * resumed (store_delivery_claim() takes only active ones).
- * The halves are read apart and merged here, not by UNION ALL ... ORDER BY:
- * that made the server build a temporary table of the message bodies, and
- * MariaDB 10.11.19 crashed (signal 11 in create_tmp_table's cleanup) on it.
- * For the same reason each half sorts and cuts only ids, in a derived table,
- * and joins the message columns to the rows it kept: a sort over rows with
- * the text columns goes to an on-disk (Aria) temporary table, which cost
- * five files made and removed in the server's tmpdir at every scan, one
- * scan every few arrivals even where no webhook exists.
+ *
+ * The halves sort and cut only ids, and each kept pair's message is read
+ * by its primary key afterwards. A sort over rows that carry the text
+ * columns goes to an on-disk (Aria) temporary table: five files made and
+ * removed in the server's tmpdir at every scan, one scan every few
+ * arrivals, even where no webhook exists. (Sorting ids in a derived table
+ * and joining the columns to it was not enough: a prepared statement run a
+ * second time sorted on disk again.) The halves are merged here, not by
+ * UNION ALL ... ORDER BY, for the same reason, and MariaDB 10.11.19
+ * crashed (signal 11 in create_tmp_table's cleanup) on that.
  */
 int store_webhook_arrivals(DB *db, unsigned long long after, long limit,
                            STORE_MESSAGE **messages, unsigned long long **webhook_ids,
                            size_t *count)
 {
-    /*
-     * STRAIGHT_JOIN and the primary key keep the kept pairs first, so that the
-     * outer ORDER BY sorts them alone: with the message rows first (a small or
-     * freshly loaded table's statistics can suggest it) the sort went to disk.
-     */
-#define STORE_ARRIVALS_OF(pairs) \
-        "SELECT STRAIGHT_JOIN " STORE_MESSAGE_COLUMNS ", x.wid FROM (" pairs ") x" \
-        " JOIN messages m FORCE INDEX (PRIMARY) ON m.id = x.mid" \
-        " JOIN mailboxes b ON b.id = m.mailbox_id ORDER BY x.mid, x.wid"
-    static const char by_mailbox[] = STORE_ARRIVALS_OF(
-        "SELECT m.id AS mid, w.id AS wid"
-        " FROM webhooks w JOIN messages m ON m.mailbox_id = w.mailbox_id"
+    static const char by_mailbox[] =
+        "SELECT m.id, w.id FROM webhooks w JOIN messages m ON m.mailbox_id = w.mailbox_id"
         " LEFT JOIN webhook_deliveries q ON q.webhook_id = w.id AND q.message_id = m.id"
         " WHERE w.mailbox_id IS NOT NULL AND m.id > ?"
         " AND m.received_at >= w.created_at AND q.id IS NULL"
-        " ORDER BY m.id, w.id LIMIT ?");
-    static const char by_domain[] = STORE_ARRIVALS_OF(
-        "SELECT m.id AS mid, w.id AS wid"
-        " FROM webhooks w JOIN mailboxes b ON b.domain_id = w.domain_id"
+        " ORDER BY m.id, w.id LIMIT ?";
+    static const char by_domain[] =
+        "SELECT m.id, w.id FROM webhooks w JOIN mailboxes b ON b.domain_id = w.domain_id"
         " AND b.account_id = w.account_id"
         " JOIN messages m ON m.mailbox_id = b.id"
         " LEFT JOIN webhook_deliveries q ON q.webhook_id = w.id AND q.message_id = m.id"
         " WHERE w.domain_id IS NOT NULL AND m.id > ?"
         " AND m.received_at >= w.created_at AND q.id IS NULL"
-        " ORDER BY m.id, w.id LIMIT ?");
-#undef STORE_ARRIVALS_OF
+        " ORDER BY m.id, w.id LIMIT ?";
+    static const char one_message[] =
+        "SELECT " STORE_MESSAGE_COLUMNS " FROM messages m"
+        " JOIN mailboxes b ON b.id = m.mailbox_id WHERE m.id = ?";
     struct store_arrivals a, d;
     int rc;
 
@@ -293,36 +289,53 @@ int store_webhook_arrivals(DB *db, unsigned long long after, long limit,
     if ((rc = store_arrivals_read(db, by_mailbox, after, limit, &a)) != 0)
         return rc;
     if ((rc = store_arrivals_read(db, by_domain, after, limit, &d)) != 0) {
-        store_messages_free(a.messages, a.count);
+        free(a.ids);
         free(a.hooks);
         return rc;
     }
 
-    /* The first limit of both, in (message id, webhook id) order; the rest is freed. */
+    /* The first limit pairs of both, in (message id, webhook id) order, with their messages. */
     size_t total = a.count + d.count, keep = total < (size_t)limit ? total : (size_t)limit;
     if (keep > 0) {
         if ((*messages = calloc(keep, sizeof(**messages))) == NULL
             || (*webhook_ids = calloc(keep, sizeof(**webhook_ids))) == NULL)
             log_fatal("out of memory");
     }
-    size_t i = 0, j = 0;
-    for (size_t k = 0; k < keep; k++) {
+    size_t i = 0, j = 0, n = 0;
+    for (size_t k = 0; k < keep && rc == 0; k++) {
         int from_a = j == d.count
-            || (i < a.count && (a.messages[i].id < d.messages[j].id
-                                || (a.messages[i].id == d.messages[j].id
-                                    && a.hooks[i] < d.hooks[j])));
+            || (i < a.count && (a.ids[i] < d.ids[j]
+                                || (a.ids[i] == d.ids[j] && a.hooks[i] < d.hooks[j])));
         struct store_arrivals *h = from_a ? &a : &d;
         size_t *at = from_a ? &i : &j;
-        (*messages)[k] = h->messages[*at];
-        (*webhook_ids)[k] = h->hooks[*at];
-        memset(&h->messages[*at], 0, sizeof(h->messages[*at]));   /* moved: freed by the caller */
+        DB_RESULT *res;
+        if ((rc = db_query(db, &res, one_message, "u", h->ids[*at])) == 0) {
+            STORE_MESSAGE *row;
+            size_t rows;
+            store_messages_from_result(res, &row, &rows);
+            db_result_free(res);
+            if (rows == 1) {            /* none: the message was deleted meanwhile */
+                (*messages)[n] = row[0];
+                (*webhook_ids)[n++] = h->hooks[*at];
+                free(row);
+            } else {
+                store_messages_free(row, rows);
+            }
+        }
         (*at)++;
     }
-    *count = keep;
-    store_messages_free(a.messages, a.count);
-    store_messages_free(d.messages, d.count);
+    free(a.ids);
     free(a.hooks);
+    free(d.ids);
     free(d.hooks);
+    if (rc != 0) {
+        store_messages_free(*messages, n);
+        free(*webhook_ids);
+        *messages = NULL;
+        *webhook_ids = NULL;
+        return rc;
+    }
+    *count = n;
     return 0;
 }
 

@@ -15,10 +15,12 @@
  *      webhooks, the second mailbox's message with the domain webhook alone, each with
  *      its own body and address;
  *   2. a scan with a limit of 3 returns the first three of those pairs;
- *   3. neither scan made an on-disk temporary table (the session's
- *      Created_tmp_disk_tables): sorting rows that carry the text columns did, five
- *      files made and removed in the server's tmpdir at every scan, even with no
- *      webhook at all.
+ *   3. five more scans (the worker runs the same prepared statements again and
+ *      again) return the same, and no scan made an on-disk temporary table (the
+ *      session's Created_tmp_disk_tables): sorting rows that carry the text columns
+ *      did, five files made and removed in the server's tmpdir at every scan, even
+ *      with no webhook at all; sorting ids in a derived table joined to those columns
+ *      still did from the second run of its statement on a new database.
  *
  * Exit 0 when every check passed, 1 otherwise (each failure says what it saw).
  */
@@ -139,6 +141,14 @@ int main(void)
     free(hooks);
 
     /* 3 */
+    int same = 1;
+    for (int round = 0; round < 5; round++) {
+        rc = store_webhook_arrivals(db, after, 100, &found, &hooks, &n);
+        same = same && rc == 0 && n == 7 && (long long)found[6].id == msg[3];
+        store_messages_free(found, n);
+        free(hooks);
+    }
+    check(same, "3: five more scans return the same seven pairs");
     long long disk_after = disk_tables(db);
     printf("# 3: on-disk temporary tables of this session: %lld before the scans, %lld after\n",
            disk_before, disk_after);
