@@ -31,7 +31,7 @@
 #include "log.h"
 
 #define DB_STMT_CACHE   64
-#define DB_MAX_PARAMS   32
+#define DB_MAX_PARAMS   100     /* a multi-row INSERT of store(3): 8 rows of 12 */
 #define DB_MAX_COLS     64
 
 struct db_stmt_slot {
@@ -257,7 +257,53 @@ struct db_params {
     size_t fd_lens[DB_MAX_PARAMS];
 };
 
-static void db_params_decode(struct db_params *p, const char *fmt, va_list ap)
+/* Bind parameter i as letter says (see db_exec()), its value taken from v. */
+static void db_param_bind(struct db_params *p, int i, char letter, const DB_VALUE *v)
+{
+    MYSQL_BIND *b = &p->bind[i];
+
+    switch (letter) {
+    case 'f':
+        /* Sent in chunks before the execute: see db_send_files(). */
+        p->fds[i] = (int)v->i;
+        p->fd_lens[i] = v->len;
+        b->buffer_type = MYSQL_TYPE_LONG_BLOB;
+        b->buffer = (void *)"";
+        break;
+    case 's':
+        b->buffer_type = MYSQL_TYPE_STRING;
+        if (v->s == NULL) {
+            p->nulls[i] = 1;
+            b->is_null = &p->nulls[i];
+        } else {
+            b->buffer = (void *)v->s;
+            p->lengths[i] = (unsigned long)strlen(v->s);
+            b->buffer_length = p->lengths[i];
+            b->length = &p->lengths[i];
+        }
+        break;
+    case 'b':
+        b->buffer_type = MYSQL_TYPE_BLOB;
+        b->buffer = (void *)(v->b ? v->b : "");
+        p->lengths[i] = (unsigned long)v->len;
+        b->buffer_length = p->lengths[i];
+        b->length = &p->lengths[i];
+        break;
+    case 'i':
+    case 'u':
+        p->ints[i] = v->i;
+        b->buffer_type = MYSQL_TYPE_LONGLONG;
+        b->buffer = &p->ints[i];
+        b->is_unsigned = letter == 'u';
+        break;
+    default:
+        log_panic("db: bad parameter format letter '%c'", letter);
+    }
+}
+
+/* The parameters of fmt, their values from ap (va_list) or from values (an array). */
+static void db_params_decode(struct db_params *p, const char *fmt, va_list *ap,
+                             const DB_VALUE *values)
 {
     memset(p, 0, sizeof(*p));
     for (int i = 0; i < DB_MAX_PARAMS; i++)
@@ -266,53 +312,31 @@ static void db_params_decode(struct db_params *p, const char *fmt, va_list ap)
         int i = p->count++;
         if (i >= DB_MAX_PARAMS)
             log_panic("db: more than %d parameters", DB_MAX_PARAMS);
-        MYSQL_BIND *b = &p->bind[i];
-        switch (*f) {
-        case 'f':
-            /* Sent in chunks before the execute: see db_send_files(). */
-            p->fds[i] = va_arg(ap, int);
-            p->fd_lens[i] = va_arg(ap, size_t);
-            b->buffer_type = MYSQL_TYPE_LONG_BLOB;
-            b->buffer = (void *)"";
-            break;
-        case 's': {
-            const char *s = va_arg(ap, const char *);
-            b->buffer_type = MYSQL_TYPE_STRING;
-            if (s == NULL) {
-                p->nulls[i] = 1;
-                b->is_null = &p->nulls[i];
-            } else {
-                b->buffer = (void *)s;
-                p->lengths[i] = (unsigned long)strlen(s);
-                b->buffer_length = p->lengths[i];
-                b->length = &p->lengths[i];
+        DB_VALUE v = { 0 };
+        if (values != NULL) {
+            v = values[i];
+        } else {
+            switch (*f) {
+            case 'f':
+                v.i = va_arg(*ap, int);
+                v.len = va_arg(*ap, size_t);
+                break;
+            case 's':
+                v.s = va_arg(*ap, const char *);
+                break;
+            case 'b':
+                v.b = va_arg(*ap, const void *);
+                v.len = va_arg(*ap, size_t);
+                break;
+            case 'i':
+                v.i = va_arg(*ap, long long);
+                break;
+            case 'u':
+                v.i = (long long)va_arg(*ap, unsigned long long);
+                break;
             }
-            break;
         }
-        case 'b': {
-            const void *data = va_arg(ap, const void *);
-            size_t len = va_arg(ap, size_t);
-            b->buffer_type = MYSQL_TYPE_BLOB;
-            b->buffer = (void *)(data ? data : "");
-            p->lengths[i] = (unsigned long)len;
-            b->buffer_length = p->lengths[i];
-            b->length = &p->lengths[i];
-            break;
-        }
-        case 'i':
-            p->ints[i] = va_arg(ap, long long);
-            b->buffer_type = MYSQL_TYPE_LONGLONG;
-            b->buffer = &p->ints[i];
-            break;
-        case 'u':
-            p->ints[i] = (long long)va_arg(ap, unsigned long long);
-            b->buffer_type = MYSQL_TYPE_LONGLONG;
-            b->buffer = &p->ints[i];
-            b->is_unsigned = 1;
-            break;
-        default:
-            log_panic("db: bad parameter format letter '%c'", *f);
-        }
+        db_param_bind(p, i, *f, &v);
     }
 }
 
@@ -400,19 +424,32 @@ static int db_failure_code(const DB *db)
     return db->last_errno == ER_DUP_ENTRY ? DB_EDUP : DB_EFAIL;
 }
 
+static long long db_exec_params(DB *db, const char *sql, struct db_params *p)
+{
+    MYSQL_STMT *stmt = db_run(db, sql, p);
+    if (stmt == NULL)
+        return db_failure_code(db);
+    long long affected = (long long)mysql_stmt_affected_rows(stmt);
+    return affected < 0 ? 0 : affected;
+}
+
 long long db_exec(DB *db, const char *sql, const char *fmt, ...)
 {
     struct db_params p;
     va_list ap;
 
     va_start(ap, fmt);
-    db_params_decode(&p, fmt, ap);
+    db_params_decode(&p, fmt, &ap, NULL);
     va_end(ap);
-    MYSQL_STMT *stmt = db_run(db, sql, &p);
-    if (stmt == NULL)
-        return db_failure_code(db);
-    long long affected = (long long)mysql_stmt_affected_rows(stmt);
-    return affected < 0 ? 0 : affected;
+    return db_exec_params(db, sql, &p);
+}
+
+long long db_exec_values(DB *db, const char *sql, const char *fmt, const DB_VALUE *values)
+{
+    struct db_params p;
+
+    db_params_decode(&p, fmt, NULL, values);
+    return db_exec_params(db, sql, &p);
 }
 
 unsigned long long db_insert_id(DB *db)
@@ -513,7 +550,7 @@ int db_query(DB *db, DB_RESULT **resp, const char *sql, const char *fmt, ...)
 
     *resp = NULL;
     va_start(ap, fmt);
-    db_params_decode(&p, fmt, ap);
+    db_params_decode(&p, fmt, &ap, NULL);
     va_end(ap);
     MYSQL_STMT *stmt = db_run(db, sql, &p);
     if (stmt == NULL)

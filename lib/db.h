@@ -14,6 +14,8 @@
  *	void	db_set_timeout(unsigned seconds);
  *
  *	long long db_exec(DB *db, const char *sql, const char *fmt, ...);
+ *	long long db_exec_values(DB *db, const char *sql, const char *fmt,
+ *			const DB_VALUE *values);
  *	int	db_query(DB *db, DB_RESULT **res, const char *sql, const char *fmt, ...);
  *	unsigned long long db_insert_id(DB *db);
  *
@@ -38,8 +40,9 @@
  *	project lives there.
  *
  *	Every statement is a server-side prepared statement, cached on the
- *	connection by the address of its SQL text: pass string literals, never a
- *	built string. Parameters are described by fmt, one letter each:
+ *	connection by the address of its SQL text: pass string literals, or a
+ *	string built once and kept for the life of the program, never one built
+ *	per call. Parameters are described by fmt, one letter each:
  *	s	const char *, a string (NULL binds SQL NULL)
  *	b	const void *, size_t: bytes (a blob)
  *	f	int, size_t: a blob of that many bytes read from the file
@@ -49,7 +52,9 @@
  *	u	unsigned long long
  *
  *	db_exec() runs a statement that returns no rows and gives the number of
- *	affected rows. db_query() runs one that does and stores every row in
+ *	affected rows. db_exec_values() does the same with the parameters' values
+ *	in an array (one DB_VALUE a letter of fmt), for statements whose number
+ *	of parameters is known only at run time, such as a multi-row INSERT. db_query() runs one that does and stores every row in
  *	*res, each column as text (numbers and DECIMALs in their SQL text form,
  *	DATETIME as "YYYY-MM-DD HH:MM:SS.mmm"); free it with db_result_free().
  *
@@ -107,6 +112,16 @@ extern void db_close(DB *db);
 extern void db_set_timeout(unsigned seconds);
 
 extern long long db_exec(DB *db, const char *sql, const char *fmt, ...);
+
+/* One parameter of db_exec_values(): i for 'i', 'u' and 'f' (the descriptor), s for 's',
+ * b for 'b', len for 'b' and 'f'. */
+typedef struct db_value {
+    long long i;
+    const char *s;
+    const void *b;
+    size_t len;
+} DB_VALUE;
+extern long long db_exec_values(DB *db, const char *sql, const char *fmt, const DB_VALUE *values);
 extern int db_query(DB *db, DB_RESULT **res, const char *sql, const char *fmt, ...);
 extern unsigned long long db_insert_id(DB *db);
 

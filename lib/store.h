@@ -258,6 +258,20 @@ extern int store_message_deliver_catchall(DB *db, unsigned long long *mailbox_id
                                           const char *envelope_from, const MIME_MESSAGE *msg,
                                           const char *raw, int raw_fd, size_t raw_len, long ttl);
 
+/*
+ * Many messages of the common kind (one known mailbox, no attachment, the raw source in
+ * memory) stored with one statement: prepare each (NULL: out of memory, or not of that
+ * kind), then store_capture_group() up to STORE_GROUP_MAX of them; rcs[i] is 0 when
+ * group[i] was stored, DB_EFAIL otherwise. msg and raw must outlive the capture.
+ */
+#define STORE_GROUP_MAX 8
+typedef struct store_capture STORE_CAPTURE;
+extern STORE_CAPTURE *store_capture_prepare(unsigned long long mailbox_id,
+                                            const char *envelope_from, const MIME_MESSAGE *msg,
+                                            const char *raw, size_t raw_len, long ttl);
+extern void store_capture_group(DB *db, STORE_CAPTURE *const *group, size_t n, int *rcs);
+extern void store_capture_free(STORE_CAPTURE *c);
+
 /* ---- API keys for the aurelion dialect (store_key.c) ------------------- */
 
 /* A key as the admin listing shows it: never the key itself, only its prefix. */

@@ -53,7 +53,11 @@
  *
  *	Per-message state lives only in the libmilter private pointer: Debian's
  *	libmilter moves one SMTP session between worker threads. Database
- *	connections come from a small shared pool (dbpool(3)).
+ *	connections come from a small shared pool (dbpool(3)). The messages of
+ *	concurrent sessions that end at the same moment are stored together,
+ *	up to eight rows with one INSERT (group(3)): the statement, not the row,
+ *	is most of what a capture costs MariaDB. The log line of a stored
+ *	message says how many went in its statement ("group=3").
  *
  *	Options:
  *	-c config_file
@@ -154,6 +158,7 @@
 #include "daemon_args.h"
 #include "db.h"
 #include "dbpool.h"
+#include "group.h"
 #include "log.h"
 #include "mime.h"
 #include "msgbuf.h"
@@ -635,6 +640,31 @@ static int milter_store(SMFICTX *ctx, struct milter_msg *msg)
 
     char err[512];
     int rc = -1;
+    /*
+     * The common kind, one known mailbox with no attachment in memory, goes in a group
+     * commit with the captures of other sessions at the same moment (group(3)).
+     */
+    STORE_CAPTURE *capture = n_ids == 1 && create[0] == NULL && fd < 0
+                             && parsed->n_attachments == 0
+                             ? store_capture_prepare(ids[0], msg->envelope_from, parsed, data, len,
+                                                     atomic_load(&rt_message_ttl))
+                             : NULL;
+    if (capture != NULL) {
+        size_t together = 0;
+        if (group_store(capture, err, sizeof(err), &together) != 0) {
+            log_warn("%s: %s", qid, err);
+        } else {
+            log_info("%s: stored for 1 mailbox, size=%zu, attachments=0, group=%zu",
+                     qid, len, together);
+            arrival_notify(ids, 1);         /* wake the API requests waiting for this mail */
+            rc = 0;
+        }
+        store_capture_free(capture);
+        mime_free(parsed);
+        free(ids);
+        free(create);
+        return rc;
+    }
     DB *db = dbpool_get(err, sizeof(err));
     if (db == NULL) {
         log_warn("%s: no database connection: %s", qid, err);

@@ -36,24 +36,11 @@
 #include "log.h"
 #include "store.h"
 
-static void die(DB *db, const char *what)
-{
-    fprintf(stderr, "arrivals: %s: %s\n", what, db ? db_error(db) : "");
-    exit(2);
-}
-
-/* This session's count of on-disk temporary tables, or -1. */
-static long long disk_tables(DB *db)
-{
-    return dbtest_number(db, "SELECT VARIABLE_VALUE + ? FROM information_schema.SESSION_STATUS"
-                             " WHERE VARIABLE_NAME = 'CREATED_TMP_DISK_TABLES'", 0);
-}
-
 static long long insert_id_of(DB *db, const char *what)
 {
     long long id = (long long)db_insert_id(db);
     if (id <= 0)
-        die(db, what);
+        dbtest_die(db, what);
     return id;
 }
 
@@ -62,13 +49,13 @@ int main(void)
     dbtest_setup("arrivals");
     DB *db = dbtest_open();
     if (db_begin(db) != 0)
-        die(db, "begin");
+        dbtest_die(db, "begin");
     unsigned long long after = 0;
     if (store_message_max_id(db, &after) != 0)
-        die(db, "the last message id");
+        dbtest_die(db, "the last message id");
 
     if (db_exec(db, "INSERT INTO accounts (email, created_at) VALUES (NULL, UTC_TIMESTAMP(3))", "") != 1)
-        die(db, "scratch account");
+        dbtest_die(db, "scratch account");
     long long account = insert_id_of(db, "scratch account");
     long long domain = dbtest_number(db, "SELECT MIN(id) + ? FROM domains", 0);
     long long box[2];
@@ -77,19 +64,19 @@ int main(void)
                         " SELECT CONCAT('db-test-arrivals-', ?, '-', ?, '@', name), id, ?,"
                         " UTC_TIMESTAMP(3) FROM domains WHERE id = ?",
                     "iiii", account, (long long)i, account, domain) != 1)
-            die(db, "scratch mailbox");
+            dbtest_die(db, "scratch mailbox");
         box[i] = insert_id_of(db, "scratch mailbox");
     }
     /* Paused (active = 0): even a worker that saw them would queue, never send. */
     if (db_exec(db, "INSERT INTO webhooks (account_id, mailbox_id, url, secret, active, created_at)"
                     " VALUES (?, ?, 'https://hook.invalid/box', 'secret', 0,"
                     " UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE)", "ii", account, box[0]) != 1)
-        die(db, "mailbox webhook");
+        dbtest_die(db, "mailbox webhook");
     long long box_hook = insert_id_of(db, "mailbox webhook");
     if (db_exec(db, "INSERT INTO webhooks (account_id, domain_id, url, secret, active, created_at)"
                     " VALUES (?, ?, 'https://hook.invalid/domain', 'secret', 0,"
                     " UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE)", "ii", account, domain) != 1)
-        die(db, "domain webhook");
+        dbtest_die(db, "domain webhook");
     long long domain_hook = insert_id_of(db, "domain webhook");
 
     long long msg[4];
@@ -100,14 +87,14 @@ int main(void)
                         " 'Subject: arrival', 16, UTC_TIMESTAMP(3),"
                         " UTC_TIMESTAMP(3) + INTERVAL 1 HOUR)",
                     "ii", box[i < 3 ? 0 : 1], (long long)i) != 1)
-            die(db, "message");
+            dbtest_die(db, "message");
         msg[i] = insert_id_of(db, "message");
     }
 
     /* 1: (message, webhook) pairs in order; the hooks' ids ascend as they were made. */
     long long want_msg[6] = { msg[0], msg[0], msg[1], msg[1], msg[2], msg[2] };
     long long want_hook[6] = { box_hook, domain_hook, box_hook, domain_hook, box_hook, domain_hook };
-    long long disk_before = disk_tables(db);
+    long long disk_before = dbtest_session_status(db, "CREATED_TMP_DISK_TABLES");
     STORE_MESSAGE *found = NULL;
     unsigned long long *hooks = NULL;
     size_t n = 0;
@@ -149,7 +136,7 @@ int main(void)
         free(hooks);
     }
     check(same, "3: five more scans return the same seven pairs");
-    long long disk_after = disk_tables(db);
+    long long disk_after = dbtest_session_status(db, "CREATED_TMP_DISK_TABLES");
     printf("# 3: on-disk temporary tables of this session: %lld before the scans, %lld after\n",
            disk_before, disk_after);
     check(disk_before >= 0 && disk_after == disk_before, "3: no scan made an on-disk temporary table");

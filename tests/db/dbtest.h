@@ -1,7 +1,8 @@
 /*
  * tests/db/dbtest.h - what the programs of tests/db share: their start (configuration and
- * connection, exit 2 without them), their checks, and one number
- * from a query. Each program is one file, so this header defines, not declares.
+ * connection, exit 2 without them or after a failed setup), their checks, one number
+ * from a query and a session status counter. Each program is one file, so this header
+ * defines, not declares.
  */
 #ifndef TEMPMAIL_DBTEST_H
 #define TEMPMAIL_DBTEST_H
@@ -57,6 +58,27 @@ static inline long long dbtest_number(DB *db, const char *sql, long long arg)
     DB_RESULT *res;
     long long n = -1;
     if (db_query(db, &res, sql, "i", arg) == 0) {
+        if (db_rows(res) == 1)
+            n = db_get_ll(res, 0, 0);
+        db_result_free(res);
+    }
+    return n;
+}
+
+/* Exit 2 after something the test could not set up, with the server's reason. */
+static inline void dbtest_die(DB *db, const char *what)
+{
+    fprintf(stderr, "%s: %s: %s\n", dbtest_program, what, db ? db_error(db) : "");
+    exit(2);
+}
+
+/* The value of this session's status variable name (upper case), or -1. */
+static inline long long dbtest_session_status(DB *db, const char *name)
+{
+    DB_RESULT *res;
+    long long n = -1;
+    if (db_query(db, &res, "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS"
+                           " WHERE VARIABLE_NAME = ?", "s", name) == 0) {
         if (db_rows(res) == 1)
             n = db_get_ll(res, 0, 0);
         db_result_free(res);

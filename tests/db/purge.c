@@ -31,12 +31,6 @@
 #define PURGE_TEST_MESSAGES 3500       /* the seq_1_to_3500 below */
 #define PURGE_TEST_BATCH    1000        /* STORE_PURGE_BATCH */
 
-static void die(DB *db, const char *what)
-{
-    fprintf(stderr, "purge: %s: %s\n", what, db ? db_error(db) : "");
-    exit(2);
-}
-
 /* The scratch mailbox's messages, or -1. */
 static long long messages_left(DB *db, long long mailbox)
 {
@@ -72,22 +66,22 @@ int main(void)
     for (int i = 0; i < 150 && (held = store_lock_acquire(db, "purge", holder, 60)) == 0; i++)
         usleep(500 * 1000);
     if (held != 1)
-        die(db, "cannot take the purge lease");
+        dbtest_die(db, "cannot take the purge lease");
 
     if (db_exec(db, "INSERT INTO accounts (email, created_at) VALUES (NULL, UTC_TIMESTAMP(3))", "") != 1)
-        die(db, "scratch account");
+        dbtest_die(db, "scratch account");
     long long account = (long long)db_insert_id(db);
     if (db_exec(db, "INSERT INTO mailboxes (address, domain_id, account_id, created_at)"
                     " SELECT CONCAT('db-test-purge-', ?, '@purge.invalid'), MIN(id), ?, UTC_TIMESTAMP(3)"
                     " FROM domains", "ii", account, account) != 1)
-        die(db, "scratch mailbox");
+        dbtest_die(db, "scratch mailbox");
     long long mailbox = (long long)db_insert_id(db);
     if (db_exec(db, "INSERT INTO messages (mailbox_id, uuid, body_text, body_html, raw, size,"
                     " received_at, expires_at)"
                     " SELECT ?, UUID(), 'expired', '', 'Subject: expired', 16,"
                     " UTC_TIMESTAMP(3) - INTERVAL 2 MINUTE, UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE"
                     " FROM seq_1_to_3500", "i", mailbox) != PURGE_TEST_MESSAGES)
-        die(db, "expired messages");
+        dbtest_die(db, "expired messages");
 
     /* 1 */
     struct between_log first = { 0, 0, 1 };
