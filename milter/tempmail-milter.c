@@ -649,40 +649,33 @@ static int milter_store(SMFICTX *ctx, struct milter_msg *msg)
                              ? store_capture_prepare(ids[0], msg->envelope_from, parsed, data, len,
                                                      atomic_load(&rt_message_ttl))
                              : NULL;
+    size_t together = 1;                    /* messages in the statement that stored it */
     if (capture != NULL) {
-        size_t together = 0;
-        if (group_store(capture, err, sizeof(err), &together) != 0) {
+        if (group_store(capture, err, sizeof(err), &together) == 0)
+            rc = 0;
+        else
             log_warn("%s: %s", qid, err);
-        } else {
-            log_info("%s: stored for 1 mailbox, size=%zu, attachments=0, group=%zu",
-                     qid, len, together);
-            arrival_notify(ids, 1);         /* wake the API requests waiting for this mail */
-            rc = 0;
-        }
         store_capture_free(capture);
-        mime_free(parsed);
-        free(ids);
-        free(create);
-        return rc;
-    }
-    DB *db = dbpool_get(err, sizeof(err));
-    if (db == NULL) {
-        log_warn("%s: no database connection: %s", qid, err);
     } else {
-        int stored = store_message_deliver_catchall(db, ids, create, n_ids, msg->envelope_from,
-                                                    parsed, data, fd, len,
-                                                    atomic_load(&rt_message_ttl));
-        if (stored == STORE_NOTFOUND)
-            log_warn("%s: a catch-all domain was turned off during the message", qid);
-        else if (stored != 0)
-            log_warn("%s: storing the message failed: %s", qid, db_error(db));
-        dbpool_put(db, stored != 0 && stored != STORE_NOTFOUND);
-        if (stored == 0) {
-            log_info("%s: stored for %zu mailbox%s, size=%zu, attachments=%zu",
-                     qid, n_ids, n_ids == 1 ? "" : "es", len, parsed->n_attachments);
-            arrival_notify(ids, n_ids);     /* wake the API requests waiting for this mail */
-            rc = 0;
+        DB *db = dbpool_get(err, sizeof(err));
+        if (db == NULL) {
+            log_warn("%s: no database connection: %s", qid, err);
+        } else {
+            int stored = store_message_deliver_catchall(db, ids, create, n_ids,
+                                                        msg->envelope_from, parsed, data, fd,
+                                                        len, atomic_load(&rt_message_ttl));
+            if (stored == STORE_NOTFOUND)
+                log_warn("%s: a catch-all domain was turned off during the message", qid);
+            else if (stored != 0)
+                log_warn("%s: storing the message failed: %s", qid, db_error(db));
+            dbpool_put(db, stored != 0 && stored != STORE_NOTFOUND);
+            rc = stored == 0 ? 0 : -1;
         }
+    }
+    if (rc == 0) {
+        log_info("%s: stored for %zu mailbox%s, size=%zu, attachments=%zu, group=%zu",
+                 qid, n_ids, n_ids == 1 ? "" : "es", len, parsed->n_attachments, together);
+        arrival_notify(ids, n_ids);         /* wake the API requests waiting for this mail */
     }
     mime_free(parsed);
     free(ids);
