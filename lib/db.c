@@ -262,6 +262,9 @@ static void db_param_bind(struct db_params *p, int i, char letter, const DB_VALU
 {
     MYSQL_BIND *b = &p->bind[i];
 
+    memset(b, 0, sizeof(*b));
+    p->nulls[i] = 0;
+    p->fds[i] = -1;
     switch (letter) {
     case 'f':
         /* Sent in chunks before the execute: see db_send_files(). */
@@ -305,9 +308,8 @@ static void db_param_bind(struct db_params *p, int i, char letter, const DB_VALU
 static void db_params_decode(struct db_params *p, const char *fmt, va_list *ap,
                              const DB_VALUE *values)
 {
-    memset(p, 0, sizeof(*p));
-    for (int i = 0; i < DB_MAX_PARAMS; i++)
-        p->fds[i] = -1;
+    /* Only the parameters used are set: the arrays are large enough for a multi-row INSERT. */
+    p->count = 0;
     for (const char *f = fmt ? fmt : ""; *f; f++) {
         int i = p->count++;
         if (i >= DB_MAX_PARAMS)
