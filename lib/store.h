@@ -481,7 +481,9 @@ extern int store_message_max_id(DB *db, unsigned long long *id);
  * received since their webhook was made, for an active webhook of their
  * mailbox or of the account's mailboxes on their domain, not yet queued for
  * it; oldest first. (*webhook_ids)[i] goes with (*messages)[i]; free them with
- * store_messages_free() and free().
+ * store_messages_free() and free(). Returns 1 when the pairs were cut at limit (more
+ * may follow; a message deleted during the call leaves fewer than limit in *count),
+ * 0 when every pair is there, or a negative DB code.
  */
 extern int store_webhook_arrivals(DB *db, unsigned long long after, long limit,
                                   STORE_MESSAGE **messages, unsigned long long **webhook_ids,

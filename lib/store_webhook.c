@@ -336,7 +336,8 @@ int store_webhook_arrivals(DB *db, unsigned long long after, long limit,
         return rc;
     }
     *count = n;
-    return 0;
+    /* Cut at the limit: say so even when a deleted message left fewer than limit. */
+    return keep == (size_t)limit ? 1 : 0;
 }
 
 int store_delivery_enqueue(DB *db, unsigned long long webhook_id, const STORE_MESSAGE *m,

@@ -203,7 +203,8 @@ static int webhookd_scan(void)
 
     if (!going_on && store_message_max_id(db, &max_id) != 0)
         return -1;
-    if (store_webhook_arrivals(db, cursor, WEBHOOKD_BATCH, &found, &hook_ids, &n) != 0)
+    int cut = store_webhook_arrivals(db, cursor, WEBHOOKD_BATCH, &found, &hook_ids, &n);
+    if (cut < 0)
         return -1;
     /* One transaction a batch: one log flush for a hundred rows, not one each. */
     int rc = n > 0 ? db_begin(db) : 0;
@@ -221,7 +222,7 @@ static int webhookd_scan(void)
     free(hook_ids);
     if (rc != 0)
         return -1;
-    if ((going_on = n == WEBHOOKD_BATCH))
+    if ((going_on = cut == 1))
         return 1;
 
     time_t now = webhookd_now();

@@ -14,7 +14,8 @@
  *      in (message id, webhook id) order: each message of the first mailbox with both
  *      webhooks, the second mailbox's message with the domain webhook alone, each with
  *      its own body and address;
- *   2. a scan with a limit of 3 returns the first three of those pairs;
+ *   2. a scan with a limit of 3 returns the first three of those pairs, and says that
+ *      it was cut there (1), so that the worker scans on;
  *   3. five more scans (the worker runs the same prepared statements again and
  *      again) return the same, and no scan made an on-disk temporary table (the
  *      session's Created_tmp_disk_tables): sorting rows that carry the text columns
@@ -98,7 +99,7 @@ int main(void)
     STORE_MESSAGE *found = NULL;
     unsigned long long *hooks = NULL;
     size_t n = 0;
-    int rc = store_webhook_arrivals(db, after, 100, &found, &hooks, &n);
+    int rc = store_webhook_arrivals(db, after, 100, &found, &hooks, &n);    /* 0: all there */
     printf("# 1: returned %d, %zu pairs\n", rc, n);
     check(rc == 0 && n == 7, "1: seven pairs: three messages with two webhooks, one with one");
     int in_order = rc == 0 && n == 7;
@@ -120,7 +121,8 @@ int main(void)
 
     /* 2 */
     rc = store_webhook_arrivals(db, after, 3, &found, &hooks, &n);
-    int first_three = rc == 0 && n == 3;
+    check(rc == 1, "2: a scan cut at its limit says so (1)");
+    int first_three = rc == 1 && n == 3;
     for (size_t i = 0; first_three && i < 3; i++)
         first_three = (long long)found[i].id == want_msg[i] && (long long)hooks[i] == want_hook[i];
     check(first_three, "2: a limit of 3 keeps the first three pairs");
