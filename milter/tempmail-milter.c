@@ -54,10 +54,12 @@
  *	Per-message state lives only in the libmilter private pointer: Debian's
  *	libmilter moves one SMTP session between worker threads. Database
  *	connections come from a small shared pool (dbpool(3)). The messages of
- *	concurrent sessions that end at the same moment are stored together,
- *	up to eight rows with one INSERT (group(3)): the statement, not the row,
- *	is most of what a capture costs MariaDB. The log line of a stored
- *	message says how many went in its statement ("group=3").
+ *	concurrent sessions are stored together, up to eight rows with one
+ *	INSERT (group(3)): the statement, not the row, is most of what a capture
+ *	costs MariaDB. A capture waits at most a few ms for the others on their
+ *	way (a session counts as on its way from its first captured recipient).
+ *	The log line of a stored message says how many went in its statement
+ *	("group=3").
  *
  *	Options:
  *	-c config_file
@@ -192,6 +194,7 @@ struct milter_msg {
     size_t n_other;             /* recipients left alone: they keep the message alive */
     MSGBUF *raw;                /* created at the first header of a captured message */
     int failed;                 /* a msgbuf_append() error, answered at end of message */
+    int expected;               /* announced to group(3) and not yet stored or given up */
 };
 
 /* Per SMTP connection (cctx): lives from negotiation or connect until close. */
@@ -224,6 +227,8 @@ static struct milter_conn *milter_conn_need(SMFICTX *ctx)
 
 static void milter_msg_reset(struct milter_msg *msg)
 {
+    if (msg->expected)
+        group_unexpect();
     free(msg->envelope_from);
     for (size_t i = 0; i < msg->n_rcpts; i++) {
         free(msg->rcpts[i].rcpt);
@@ -439,6 +444,11 @@ static int milter_capture(struct milter_msg *msg, unsigned long long mailbox_id,
     msg->rcpts[msg->n_rcpts].rcpt = copy;
     msg->rcpts[msg->n_rcpts].create = NULL;
     msg->n_rcpts++;
+    if (!msg->expected) {
+        /* A capture is on its way: group(3) leaders wait a little for it. */
+        group_expect();
+        msg->expected = 1;
+    }
     return 0;
 }
 
@@ -650,6 +660,9 @@ static int milter_store(SMFICTX *ctx, struct milter_msg *msg)
                                                      atomic_load(&rt_message_ttl))
                              : NULL;
     size_t together = 1;                    /* messages in the statement that stored it */
+    if (msg->expected && capture == NULL)
+        group_unexpect();                   /* stored below, not in a group */
+    msg->expected = 0;
     if (capture != NULL) {
         if (group_store(capture, err, sizeof(err), &together) == 0)
             rc = 0;
