@@ -63,9 +63,16 @@ def test_an_address_made_on_one_web_host_is_known_to_the_other_and_to_both_mx(ac
         assert subjects(account, address) == [f"first {tag}", f"second {tag}"]
 
 
-def test_ids_follow_the_node_not_the_clock_and_lists_follow_the_clock(account, web2):
+def test_ids_follow_the_node_not_the_clock_and_lists_follow_the_clock(account, web1, web2):
     """Each node hands out ids of its own offset (wsrep_auto_increment_control): ids say
-    which node made a row, not which is newest. Lists are newest first by time."""
+    which node made a row, not which is newest. Lists are newest first by time.
+
+    Galera gives the offsets by the nodes' places in the cluster, not by their names (a
+    fresh cluster once gave node1 offset 2), so each web host's offset is read from its
+    node."""
+    offset = {h.name: int(h.node.sql("SELECT @@auto_increment_offset")[0][0]) % 3
+              for h in (web1, web2)}
+    assert offset["web1"] != offset["web2"], offset
     other = account.via(web2)
     made = []
     for i in range(6):
@@ -74,8 +81,8 @@ def test_ids_follow_the_node_not_the_clock_and_lists_follow_the_clock(account, w
         assert r.status_code == 201, r.text
         made.append((r.json()["id"], r.json()["email"], "web1" if api is account else "web2"))
         time.sleep(0.01)        # distinct created_at milliseconds: the order below is defined
-    assert {i % 3 for i, _, host in made if host == "web1"} == {1}    # node1: offset 1
-    assert {i % 3 for i, _, host in made if host == "web2"} == {2}    # node2: offset 2
+    assert {i % 3 for i, _, host in made if host == "web1"} == {offset["web1"]}, (made, offset)
+    assert {i % 3 for i, _, host in made if host == "web2"} == {offset["web2"]}, (made, offset)
     r = account.get("/api/mail/list", params={"per_page": 100})
     assert r.status_code == 200, r.text
     listed = [e["email_address"] for e in r.json()["emails"]]
