@@ -270,6 +270,8 @@ extern STORE_CAPTURE *store_capture_prepare(unsigned long long mailbox_id,
                                             const char *envelope_from, const MIME_MESSAGE *msg,
                                             const char *raw, size_t raw_len, long ttl);
 extern void store_capture_group(DB *db, STORE_CAPTURE *const *group, size_t n, int *rcs);
+/* Why the last store_capture_group() did not store c: "" when it did. */
+extern const char *store_capture_why(const STORE_CAPTURE *c);
 extern void store_capture_free(STORE_CAPTURE *c);
 
 /* ---- API keys for the aurelion dialect (store_key.c) ------------------- */

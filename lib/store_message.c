@@ -19,6 +19,7 @@
  *			const char *raw, size_t raw_len, long ttl);
  *	void	store_capture_group(DB *db, STORE_CAPTURE *const *group, size_t n,
  *			int *rcs);
+ *	const char *store_capture_why(const STORE_CAPTURE *c);
  *	void	store_capture_free(STORE_CAPTURE *c);
  * DESCRIPTION
  *	store_rcpt_check() answers, in one statement, the milter's question for
@@ -60,8 +61,10 @@
  *	since RCPT, a row the server refuses, a lost connection) each message is
  *	stored on its own, as store_message_deliver() would, with the uuid it was
  *	prepared with: a group that committed before its connection was lost is
- *	then found stored, not stored twice. rcs[i] tells each one's outcome. A
- *	group of one is that single statement.
+ *	then found stored, not stored twice. rcs[i] tells each one's outcome,
+ *	and store_capture_why() why one was not stored (its own reason, not the
+ *	last error of the connection, which may be another member's). A group
+ *	of one is that single statement.
  *
  *	Text is clipped to what its column holds, at a UTF-8 character boundary:
  *	the server runs in strict mode and would otherwise refuse the whole
@@ -448,6 +451,7 @@ struct store_capture {
     unsigned long long one_id;              /* mailbox_ids of a STORE_CAPTURE points here */
     char *copies[6];                        /* the clipped copies, when clipping made any */
     char *html_text_buf;
+    char why[256];                          /* why store_capture_group() did not store it */
 };
 
 /*
@@ -557,13 +561,15 @@ static int store_message_deliver_one(DB *db, const struct store_capture *d)
                            (const void *)(d->raw ? d->raw : ""), d->raw_len,
                            (unsigned long long)d->raw_len, (long long)d->ttl, d->mailbox_ids[0]);
     /*
-     * 0 rows: the mailbox went away since RCPT (tempfail; the retry meets 550).
-     * db_exec() runs the statement again after a deadlock (rolled back: nothing
-     * kept) or a lost connection; had the first one committed before that loss,
-     * the second meets its own uuid (the table's only unique key besides id):
-     * the message is stored, once.
+     * 0 rows: the mailbox went away since RCPT (STORE_NOTFOUND; tempfail, and the
+     * retry meets 550). db_exec() runs the statement again after a deadlock (rolled
+     * back: nothing kept) or a lost connection; had the first one committed before
+     * that loss, the second meets its own uuid (the table's only unique key besides
+     * id): the message is stored, once.
      */
-    return affected == 1 || affected == DB_EDUP ? 0 : DB_EFAIL;
+    if (affected == 1 || affected == DB_EDUP)
+        return 0;
+    return affected == 0 ? STORE_NOTFOUND : DB_EFAIL;
 }
 
 int store_message_deliver(DB *db, const unsigned long long *mailbox_ids, size_t n,
@@ -600,7 +606,7 @@ int store_message_deliver_catchall(DB *db, unsigned long long *mailbox_ids,
 
     if (store_capture_init(&d, envelope_from, msg) == 0) {
         if (n == 1 && msg->n_attachments == 0 && mailbox_ids[0] != 0)
-            rc = store_message_deliver_one(db, &d);
+            rc = store_message_deliver_one(db, &d) == 0 ? 0 : DB_EFAIL;
         else if ((d.work = malloc(n * sizeof(*d.work))) != NULL) {
             rc = db_txn(db, store_message_deliver_txn, &d);
             if (rc == 0)
@@ -745,6 +751,8 @@ void store_capture_group(DB *db, STORE_CAPTURE *const *group, size_t n, int *rcs
 {
     if (n > STORE_GROUP_MAX)
         log_panic("store_capture_group: %zu captures, at most %d", n, STORE_GROUP_MAX);
+    for (size_t i = 0; i < n; i++)
+        group[i]->why[0] = '\0';
     if (n > 1) {
         struct store_group g = { group, n };
         pthread_once(&store_group_once, store_group_build);
@@ -759,6 +767,17 @@ void store_capture_group(DB *db, STORE_CAPTURE *const *group, size_t n, int *rcs
      * connection): each on its own, with the uuid it had, so that a group that did
      * commit before its connection was lost is found stored (DB_EDUP), not stored again.
      */
-    for (size_t i = 0; i < n; i++)
-        rcs[i] = store_message_deliver_one(db, group[i]);
+    for (size_t i = 0; i < n; i++) {
+        int rc = store_message_deliver_one(db, group[i]);
+        if (rc == STORE_NOTFOUND)
+            snprintf(group[i]->why, sizeof(group[i]->why), "its mailbox is gone since RCPT");
+        else if (rc != 0)
+            snprintf(group[i]->why, sizeof(group[i]->why), "%s", db_error(db));
+        rcs[i] = rc == 0 ? 0 : DB_EFAIL;
+    }
+}
+
+const char *store_capture_why(const STORE_CAPTURE *c)
+{
+    return c->why;
 }

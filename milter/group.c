@@ -109,7 +109,7 @@ static void group_run(struct group_job **jobs, size_t n)
         if (rcs[i] != 0) {
             failed = 1;
             snprintf(jobs[i]->err, jobs[i]->errlen, "storing the message failed: %s",
-                     db_error(db));
+                     store_capture_why(captures[i]));
         }
     }
     dbpool_put(db, failed);

@@ -119,6 +119,10 @@ int main(void)
     printf("# 3: outcomes %d %d\n", rcs[0], rcs[1]);
     check(rcs[0] == 0 && rows_of(db, box[1]) == 2, "3: B's message is stored");
     check(rcs[1] == DB_EFAIL && rows_of(db, box[2]) == 0, "3: C's is reported failed, nothing kept");
+    printf("# 3: why %s / %s\n", store_capture_why(g3[0]), store_capture_why(g3[1]));
+    check(store_capture_why(g3[0])[0] == '\0', "3: B's has no reason to fail");
+    check(strstr(store_capture_why(g3[1]), "mailbox is gone") != NULL,
+          "3: C's says its mailbox is gone, not another member's error");
     for (int i = 0; i < 2; i++)
         store_capture_free(g3[i]);
 
