@@ -54,7 +54,8 @@
  *	db_exec() runs a statement that returns no rows and gives the number of
  *	affected rows. db_exec_values() does the same with the parameters' values
  *	in an array (one DB_VALUE a letter of fmt), for statements whose number
- *	of parameters is known only at run time, such as a multi-row INSERT. db_query() runs one that does and stores every row in
+ *	of parameters is known only at run time, such as a multi-row INSERT.
+ *	db_query() runs one that does and stores every row in
  *	*res, each column as text (numbers and DECIMALs in their SQL text form,
  *	DATETIME as "YYYY-MM-DD HH:MM:SS.mmm"); free it with db_result_free().
  *

@@ -58,13 +58,19 @@ void group_expect(void)
     pthread_mutex_unlock(&group_lock);
 }
 
+/* One capture fewer on its way (lock held): it arrived or is not coming. Wake a gatherer. */
+static void group_one_less_coming(void)
+{
+    if (group_coming > 0)
+        group_coming--;
+    pthread_cond_signal(&group_arrived);
+}
+
 void group_unexpect(void)
 {
     pthread_once(&group_once, group_init);
     pthread_mutex_lock(&group_lock);
-    if (group_coming > 0)
-        group_coming--;
-    pthread_cond_signal(&group_arrived);
+    group_one_less_coming();
     pthread_mutex_unlock(&group_lock);
 }
 
@@ -127,9 +133,7 @@ int group_store(STORE_CAPTURE *capture, char *err, size_t errlen, size_t *togeth
         group_head = &self;
     group_tail = &self;
     group_queued++;
-    if (group_coming > 0)
-        group_coming--;
-    pthread_cond_signal(&group_arrived);
+    group_one_less_coming();
     while (!self.done) {
         if (group_busy) {
             pthread_cond_wait(&group_stored, &group_lock);

@@ -32,7 +32,8 @@
  *	than until the group is full or none is left on its way. Without that
  *	wait most groups were of one (58% of 3,000 messages of 20 sessions):
  *	a capture that ends while no group is being stored leads at once. With
- *	it, most are of eight, and MariaDB's CPU a message fell by a fifth.
+ *	it, most are of eight, and MariaDB's CPU a message fell by about a
+ *	quarter (0.35-0.38 ms to 0.26-0.28 ms).
  *	A session announces its capture with group_expect() at its first
  *	captured recipient; group_store() counts it as arrived, and
  *	group_unexpect() as not coming (aborted, failed, or stored another
