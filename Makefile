@@ -138,8 +138,10 @@ web:
 # The lease of store_lock(3) raced by two connections (tests/db/lease.c; tests/cluster
 # races it across two Galera nodes). The purge's batches and the call between them
 # (tests/db/purge.c). What the webhook worker reads at every scan (tests/db/arrivals.c).
-# Captures stored in groups (tests/db/group.c).
-DB_TESTS    := tests/db/retry tests/db/lease tests/db/purge tests/db/arrivals tests/db/group
+# Captures stored in groups (tests/db/group.c). Concurrent rate-limit hits sharing upserts
+# (tests/db/ratelimit.c).
+DB_TESTS    := tests/db/retry tests/db/lease tests/db/purge tests/db/arrivals tests/db/group \
+               tests/db/ratelimit
 
 db-test: $(DB_TESTS)
 	@echo "== tests/db/retry"
@@ -152,6 +154,8 @@ db-test: $(DB_TESTS)
 	@set -a && . var/stack.env && set +a && tests/db/arrivals
 	@echo "== tests/db/group"
 	@set -a && . var/stack.env && set +a && tests/db/group
+	@echo "== tests/db/ratelimit"
+	@set -a && . var/stack.env && set +a && tests/db/ratelimit
 
 tests/db/%: tests/db/%.c tests/db/dbtest.h lib/libtempmail.a lib/*.h
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $< -o $@ $(LIBS)

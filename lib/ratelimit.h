@@ -12,6 +12,7 @@
  *	int	ratelimit_hit(DB *db, const char *subject, long limit, RATELIMIT *rl);
  *	int	ratelimit_peek(DB *db, const char *subject, long limit, RATELIMIT *rl);
  *	void	ratelimit_window(time_t now, char *sql_start, size_t len, long *reset);
+ *	long long ratelimit_statements_sent(void);
  * DESCRIPTION
  *	A subject ("account:42", "ip:register:127.0.0.1") gets limit requests
  *	in each clock hour (UTC). The count lives in the rate_counters table, so
@@ -20,7 +21,12 @@
  *
  *	ratelimit_hit() counts one request and fills *rl: the limit, what is
  *	left after this request (never below 0), the Unix time the window ends,
- *	and whether this request went past the limit. ratelimit_peek() fills
+ *	and whether this request went past the limit. The requests of one
+ *	process that hit one subject at once share one upsert (see ratelimit.c),
+ *	each still counted once with its own place in the count; so the calls
+ *	of one subject wait for each other (never for a batch to fill).
+ *	ratelimit_statements_sent() tells how many upserts this process sent
+ *	(for tests). ratelimit_peek() fills
  *	*rl without counting. ratelimit_window() gives the current window's
  *	start as SQL text and its end as a Unix time.
  * DIAGNOSTICS
@@ -43,5 +49,6 @@ typedef struct ratelimit {
 extern int ratelimit_hit(DB *db, const char *subject, long limit, RATELIMIT *rl);
 extern int ratelimit_peek(DB *db, const char *subject, long limit, RATELIMIT *rl);
 extern void ratelimit_window(time_t now, char *sql_start, size_t len, long *reset);
+extern long long ratelimit_statements_sent(void);
 
 #endif

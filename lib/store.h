@@ -100,8 +100,9 @@ extern int store_key_rotate(DB *db, unsigned long long account_id, const char *k
 
 /* ---- rate counters (store_rate.c) -------------------------------------- */
 
-/* Count one hit of subject in the window starting at window_start (SQL text); *hits after it. */
-extern int store_rate_hit(DB *db, const char *subject, const char *window_start, long long *hits);
+/* Count n hits of subject in the window starting at window_start (SQL text); *hits after them. */
+extern int store_rate_hit(DB *db, const char *subject, const char *window_start, long long n,
+                          long long *hits);
 extern int store_rate_peek(DB *db, const char *subject, const char *window_start, long long *hits);
 extern int store_rate_forget_before(DB *db, const char *window_start, long long *deleted);
 /* Forget every window of one subject ("ip:register:192.0.2.1"): the operator's unblock. */

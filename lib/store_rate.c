@@ -7,20 +7,21 @@
 
 #include "store.h"
 
-int store_rate_hit(DB *db, const char *subject, const char *window_start, long long *hits)
+int store_rate_hit(DB *db, const char *subject, const char *window_start, long long n,
+                   long long *hits)
 {
     /*
      * One statement: LAST_INSERT_ID(expr) hands the updated count back through
-     * the insert id, so no SELECT follows. A fresh row gives insert id 0: one hit.
+     * the insert id, so no SELECT follows. A fresh row gives insert id 0: n hits.
      */
     long long rc = db_exec(db,
-                           "INSERT INTO rate_counters (subject, window_start, hits) VALUES (?, ?, 1)"
-                           " ON DUPLICATE KEY UPDATE hits = LAST_INSERT_ID(hits + 1)",
-                           "ss", subject, window_start);
+                           "INSERT INTO rate_counters (subject, window_start, hits) VALUES (?, ?, ?)"
+                           " ON DUPLICATE KEY UPDATE hits = LAST_INSERT_ID(hits + ?)",
+                           "ssii", subject, window_start, n, n);
     if (rc < 0)
         return (int)rc;
     unsigned long long id = db_insert_id(db);
-    *hits = id == 0 ? 1 : (long long)id;
+    *hits = id == 0 ? n : (long long)id;
     return 0;
 }
 

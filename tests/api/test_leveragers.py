@@ -285,6 +285,20 @@ def test_every_response_carries_the_headers_and_pro_has_1000(make_account):
     assert api.get("/api/account/profile").json()["tier"] == "pro"
 
 
+def test_concurrent_requests_of_one_key_are_each_counted_once(make_account):
+    # A route process counts the requests of one account that come together with one
+    # upsert (lib/ratelimit.c): each must still get its own place in the count.
+    api = make_account()
+    tempmailctl("account", "tier", api.email, "pro")
+    with concurrent.futures.ThreadPoolExecutor(32) as pool:
+        answers = list(pool.map(lambda _: make_copy(api).get("/api/mail/list"), range(200)))
+    assert [r.status_code for r in answers] == [200] * 200
+    remaining = sorted(int(r.headers["X-RateLimit-Remaining"]) for r in answers)
+    assert remaining == list(range(800, 1000))
+    r = api.get("/api/mail/list")
+    assert r.headers["X-RateLimit-Remaining"] == "799"
+
+
 # ---- 8. errors ------------------------------------------------------------------------------
 
 def test_errors_have_the_documented_shape(base_url, make_account):
