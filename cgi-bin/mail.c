@@ -42,6 +42,7 @@
 #include "config.h"
 #include "evstream.h"
 #include "inbox.h"
+#include "rendercache.h"
 #include "reply.h"
 #include "store.h"
 
@@ -186,24 +187,12 @@ static void mail_inbox(HTTP_REQUEST *req)
         return;
     snprintf(address, sizeof(address), "%s", req->params[0]);
     address_lowercase(address);
-    STORE_MESSAGE *messages;
-    size_t count;
-    int rc = inbox_read(req, db, address, who.account_id, since, wait, &messages, &count);
-    if (rc == STORE_NOTFOUND) {
+    int rc = inbox_reply(req, db, address, who.account_id, since, wait, "emails",
+                         RENDERCACHE_LEVERAGERS, inbox_message_json);
+    if (rc == STORE_NOTFOUND)
         reply_error(req, 404, "Email address not found");
-        return;
-    }
-    if (rc != 0) {
+    else if (rc != 0)
         api_db_failed(req, db, "read inbox");
-        return;
-    }
-    json_object *emails = json_object_new_array();
-    for (size_t i = 0; i < count; i++)
-        json_object_array_add(emails, inbox_message_json(&messages[i]));
-    store_messages_free(messages, count);
-    json_object *out = json_object_new_object();
-    json_object_object_add(out, "emails", emails);
-    reply_json(req, 200, out);
 }
 
 static void mail_events(HTTP_REQUEST *req)

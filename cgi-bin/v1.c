@@ -63,6 +63,7 @@
 #include "evstream.h"
 #include "inbox.h"
 #include "log.h"
+#include "rendercache.h"
 #include "reply.h"
 #include "store.h"
 
@@ -156,28 +157,16 @@ static json_object *v1_message_json(const STORE_MESSAGE *m)
 static void v1_messages_reply(HTTP_REQUEST *req, DB *db, const STORE_PRINCIPAL *who,
                               const char *address_arg, const char *since, long wait)
 {
-    STORE_MESSAGE *messages;
-    size_t count;
     char address[ADDRESS_MAX + 1];
 
     snprintf(address, sizeof(address), "%s", address_arg);
     address_lowercase(address);
-    int rc = inbox_read(req, db, address, who->account_id, since, wait, &messages, &count);
-    if (rc == STORE_NOTFOUND) {
+    int rc = inbox_reply(req, db, address, who->account_id, since, wait, "messages",
+                         RENDERCACHE_AURELION, v1_message_json);
+    if (rc == STORE_NOTFOUND)
         reply_error(req, 404, "Inbox not found");
-        return;
-    }
-    if (rc != 0) {
+    else if (rc != 0)
         api_db_failed(req, db, "read inbox");
-        return;
-    }
-    json_object *list = json_object_new_array();
-    for (size_t i = 0; i < count; i++)
-        json_object_array_add(list, v1_message_json(&messages[i]));
-    store_messages_free(messages, count);
-    json_object *out = json_object_new_object();
-    json_object_object_add(out, "messages", list);
-    reply_json(req, 200, out);
 }
 
 static void v1_inbox_messages(HTTP_REQUEST *req)

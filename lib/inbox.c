@@ -5,6 +5,7 @@
  *	reading an inbox for the API: since, wait, extracted fields (see inbox.h)
  *--*/
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +16,7 @@
 #include "inbox.h"
 #include "log.h"
 #include "monotime.h"
+#include "rendercache.h"
 #include "reply.h"
 #include "timefmt.h"
 
@@ -97,6 +99,110 @@ int inbox_read(HTTP_REQUEST *req, DB *db, const char *address, unsigned long lon
         /* woke == 0: the deadline or the re-read timer; the loop reads again, ends at the deadline. */
     }
     arrival_watch_close(watch);
+    return rc;
+}
+
+/* One message's JSON in the answer: kept by the cache, or rendered now. */
+struct inbox_part {
+    char *json;
+    size_t len;
+};
+
+static int inbox_row_order(const void *a, const void *b)
+{
+    unsigned long long x = ((const STORE_MESSAGE *)a)->id, y = ((const STORE_MESSAGE *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+/* Render m, keep the text in the cache, and set *part to a copy of it. */
+static void inbox_render_part(int kind, INBOX_RENDER render, const STORE_MESSAGE *m,
+                              struct inbox_part *part)
+{
+    json_object *o = render(m);
+    const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN
+                                                         | JSON_C_TO_STRING_NOSLASHESCAPE,
+                                                         &part->len);
+    if ((part->json = malloc(part->len)) == NULL)
+        log_fatal("out of memory");
+    memcpy(part->json, text, part->len);
+    json_object_put(o);
+    rendercache_put(kind, m->id, m->uuid, part->json, part->len);
+}
+
+int inbox_reply(HTTP_REQUEST *req, DB *db, const char *address, unsigned long long account_id,
+                const char *since, long wait, const char *list, int kind, INBOX_RENDER render)
+{
+    unsigned long long mailbox_id = 0, lo = ULLONG_MAX, hi = 0;
+    STORE_MESSAGE_KEY *keys = NULL;
+    STORE_MESSAGE *rows = NULL;
+    size_t n = 0, nrows = 0;
+    int rc;
+
+    if (wait > 0) {
+        if ((rc = inbox_read(req, db, address, account_id, since, wait, &rows, &nrows)) != 0)
+            return rc;
+        n = nrows;
+        if (n > 0 && (keys = malloc(n * sizeof(*keys))) == NULL)
+            log_fatal("out of memory");
+        for (size_t i = 0; i < n; i++) {
+            keys[i].id = rows[i].id;
+            memcpy(keys[i].uuid, rows[i].uuid, sizeof(keys[i].uuid));
+        }
+    } else if ((rc = store_mailbox_message_keys(db, address, account_id, since, &mailbox_id,
+                                                &keys, &n)) != 0) {
+        return rc;
+    }
+
+    struct inbox_part *parts = calloc(n > 0 ? n : 1, sizeof(*parts));
+    if (parts == NULL)
+        log_fatal("out of memory");
+    for (size_t i = 0; i < n; i++) {
+        parts[i].json = rendercache_copy(kind, keys[i].id, keys[i].uuid, &parts[i].len);
+        if (parts[i].json == NULL) {
+            lo = keys[i].id < lo ? keys[i].id : lo;
+            hi = keys[i].id > hi ? keys[i].id : hi;
+        }
+    }
+    /* The ones not kept: their rows (read now, unless wait= read them), rendered. */
+    if (lo <= hi && rows == NULL
+        && (rc = store_messages_between(db, mailbox_id, lo, hi, &rows, &nrows)) != 0)
+        goto out;
+    if (lo <= hi) {
+        qsort(rows, nrows, sizeof(*rows), inbox_row_order);
+        for (size_t i = 0; i < n; i++) {
+            STORE_MESSAGE key = { .id = keys[i].id };
+            const STORE_MESSAGE *m;
+            /* Not found: deleted or expired between the two reads, so not listed. */
+            if (parts[i].json == NULL
+                && (m = bsearch(&key, rows, nrows, sizeof(*rows), inbox_row_order)) != NULL
+                && strcmp(m->uuid, keys[i].uuid) == 0)
+                inbox_render_part(kind, render, m, &parts[i]);
+        }
+    }
+
+    struct printbuf *out = printbuf_new();
+    if (out == NULL)
+        log_fatal("out of memory");
+    sprintbuf(out, "{\"%s\":[", list);
+    int first = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].json == NULL)
+            continue;
+        if (!first)
+            printbuf_memappend(out, ",", 1);
+        printbuf_memappend(out, parts[i].json, (int)parts[i].len);
+        first = 0;
+    }
+    printbuf_memappend(out, "]}", 2);
+    http_respond(req, 200, "application/json", out->buf, (size_t)out->bpos);
+    printbuf_free(out);
+    rc = 0;
+out:
+    for (size_t i = 0; i < n; i++)
+        free(parts[i].json);
+    free(parts);
+    free(keys);
+    store_messages_free(rows, nrows);
     return rc;
 }
 

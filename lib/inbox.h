@@ -14,6 +14,9 @@
  *	int	inbox_read(HTTP_REQUEST *req, DB *db, const char *address,
  *			unsigned long long account_id, const char *since, long wait,
  *			STORE_MESSAGE **messages, size_t *count);
+ *	int	inbox_reply(HTTP_REQUEST *req, DB *db, const char *address,
+ *			unsigned long long account_id, const char *since, long wait,
+ *			const char *list, int kind, INBOX_RENDER render);
  *	void	inbox_add_extracted(json_object *obj, const STORE_MESSAGE *m);
  *	json_object *inbox_message_json(const STORE_MESSAGE *m);
  * DESCRIPTION
@@ -35,6 +38,12 @@
  *	host: where mail is captured by milters on other hosts, it never comes,
  *	so cfg.wait_reread_ms (when not 0) also re-reads on that timer.
  *
+ *	inbox_reply() answers 200 with {"list": [...]}: what inbox_read() lists,
+ *	each message as render makes it, in the same order. A message this
+ *	process rendered before comes from its cache (rendercache.h, kind names
+ *	the dialect), so a read without wait asks the database for the ids only,
+ *	and for the rows of those it has not rendered yet.
+ *
  *	inbox_add_extracted() adds "links" and "codes" to a message object of
  *	either dialect: arrays of strings found in its text and html by
  *	extract(3), for sign-up tests that want the confirmation link or code.
@@ -45,7 +54,8 @@
  * DIAGNOSTICS
  *	The parameter readers return 0, or -1 with a 400 answered. inbox_read()
  *	returns 0, STORE_NOTFOUND when the account has no such live mailbox, or
- *	a db.h error code (nothing answered: the caller does).
+ *	a db.h error code (nothing answered: the caller does); so does
+ *	inbox_reply(), which answers only when it returns 0.
  *--*/
 
 #include <stddef.h>
@@ -64,6 +74,10 @@ extern int inbox_query_wait(HTTP_REQUEST *req, long *seconds);
 extern int inbox_read(HTTP_REQUEST *req, DB *db, const char *address,
                       unsigned long long account_id, const char *since, long wait,
                       STORE_MESSAGE **messages, size_t *count);
+typedef json_object *(*INBOX_RENDER)(const STORE_MESSAGE *m);
+extern int inbox_reply(HTTP_REQUEST *req, DB *db, const char *address,
+                       unsigned long long account_id, const char *since, long wait,
+                       const char *list, int kind, INBOX_RENDER render);
 extern void inbox_add_extracted(json_object *obj, const STORE_MESSAGE *m);
 extern json_object *inbox_message_json(const STORE_MESSAGE *m);
 

@@ -197,6 +197,20 @@ typedef struct store_message {
 extern int store_mailbox_messages(DB *db, const char *address, unsigned long long account_id,
                                   const char *since, unsigned long long *mailbox_id,
                                   STORE_MESSAGE **messages, size_t *count);
+/*
+ * store_mailbox_messages() with the messages' ids and uuids only (*keys, newest first, free()
+ * it): what a read costs when the route has the messages rendered already (rendercache.h).
+ */
+typedef struct store_message_key {
+    unsigned long long id;
+    char uuid[37];
+} STORE_MESSAGE_KEY;
+extern int store_mailbox_message_keys(DB *db, const char *address, unsigned long long account_id,
+                                      const char *since, unsigned long long *mailbox_id,
+                                      STORE_MESSAGE_KEY **keys, size_t *count);
+/* Live messages of one mailbox with ids from lo to hi (both in), in any order. */
+extern int store_messages_between(DB *db, unsigned long long mailbox_id, unsigned long long lo,
+                                  unsigned long long hi, STORE_MESSAGE **messages, size_t *count);
 /* Live messages of one mailbox, newest first; since (SQL text, or NULL): only newer. */
 extern int store_messages_of_mailbox(DB *db, unsigned long long mailbox_id, const char *since,
                                      STORE_MESSAGE **messages, size_t *count);

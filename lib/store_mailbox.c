@@ -191,6 +191,63 @@ int store_mailbox_messages(DB *db, const char *address, unsigned long long accou
     return rc;
 }
 
+int store_mailbox_message_keys(DB *db, const char *address, unsigned long long account_id,
+                               const char *since, unsigned long long *mailbox_id,
+                               STORE_MESSAGE_KEY **keys, size_t *count)
+{
+    DB_RESULT *res;
+    /* store_mailbox_messages()'s statement and order, without the columns. */
+    int rc = db_query(db, &res,
+                      "SELECT m.id, m.uuid, b.id"
+                      " FROM mailboxes b JOIN messages m ON m.mailbox_id = b.id"
+                      " WHERE b.address = ? AND b.account_id = ?"
+                      " AND (b.expires_at IS NULL OR b.expires_at > UTC_TIMESTAMP(3))"
+                      " AND m.expires_at > UTC_TIMESTAMP(3) AND (? IS NULL OR m.received_at > ?)"
+                      " ORDER BY m.received_at DESC, m.id DESC",
+                      "suss", address, account_id, since, since);
+    *keys = NULL;
+    *count = 0;
+    if (rc != 0)
+        return rc;
+    size_t n = db_rows(res);
+    if (n > 0) {
+        if ((*keys = malloc(n * sizeof(**keys))) == NULL)
+            log_fatal("out of memory");
+        for (size_t i = 0; i < n; i++) {
+            (*keys)[i].id = (unsigned long long)db_get_ll(res, i, 0);
+            snprintf((*keys)[i].uuid, sizeof((*keys)[i].uuid), "%s", db_get(res, i, 1));
+        }
+        *mailbox_id = (unsigned long long)db_get_ll(res, 0, 2);
+        *count = n;
+        db_result_free(res);
+        return 0;
+    }
+    db_result_free(res);
+    STORE_MAILBOX box;
+    if ((rc = store_mailbox_find_owned(db, address, account_id, &box)) == 0)
+        *mailbox_id = box.id;
+    return rc;
+}
+
+int store_messages_between(DB *db, unsigned long long mailbox_id, unsigned long long lo,
+                           unsigned long long hi, STORE_MESSAGE **messages, size_t *count)
+{
+    DB_RESULT *res;
+    int rc = db_query(db, &res,
+                      "SELECT " STORE_MESSAGE_COLUMNS
+                      " FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id"
+                      " WHERE m.mailbox_id = ? AND m.id BETWEEN ? AND ?"
+                      " AND m.expires_at > UTC_TIMESTAMP(3)",
+                      "uuu", mailbox_id, lo, hi);
+    *messages = NULL;
+    *count = 0;
+    if (rc != 0)
+        return rc;
+    store_messages_from_result(res, messages, count);
+    db_result_free(res);
+    return 0;
+}
+
 int store_messages_after(DB *db, unsigned long long mailbox_id, unsigned long long after_id,
                          long limit, STORE_MESSAGE **messages, size_t *count)
 {
