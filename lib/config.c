@@ -47,6 +47,7 @@ static const struct config_param config_params[] = {
     NUM(max_message_size, "26214400", 1024, 1L << 30),
     NUM(max_request_body, "65536", 1024, 16L << 20),
     NUM(http_threads, "16", 1, 64),      /* http.c starts at most 64 */
+    NUM(http_active, "8", 1, 64),
     NUM(event_stream_seconds, "300", 5, 3600),
     NUM(domain_claim_hours, "24", 1, 24L * 365),
     NUM(catch_all_max, "1000", 1, 100000000),

@@ -52,6 +52,7 @@ struct config {
     long max_message_size;      /* bytes; larger mail gets 552 5.3.4 */
     long max_request_body;      /* bytes of an HTTP request body */
     long http_threads;          /* requests one route process serves at once (http.h) */
+    long http_active;           /* of those, how many work at once; the others wait for mail */
     long event_stream_seconds;  /* an inbox event stream ends after this long (evstream.h) */
     long domain_claim_hours;    /* a pending custom domain holds its name this long */
     long catch_all_max;         /* live addresses a catch-all domain may make by mail */

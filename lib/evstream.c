@@ -150,6 +150,7 @@ void evstream_serve(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id,
         long left = end - now, quiet = last_write + EVSTREAM_PING_MS - now;
         long ms = quiet < left ? quiet : left;
         int woke;
+        http_wait_begin();
         if (watch != NULL) {
             woke = arrival_wait(watch, ms, http_peer_fd(req));
         } else {
@@ -158,6 +159,7 @@ void evstream_serve(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id,
             nanosleep(&nap, NULL);
             woke = 1;
         }
+        http_wait_end();
         if (woke == ARRIVAL_GONE)
             break;
         if (woke < 0) {

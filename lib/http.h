@@ -26,6 +26,8 @@
  *	const char *http_status_text(int status);
  *	int	http_peer_fd(const HTTP_REQUEST *req);
  *	void	http_at_finish(HTTP_REQUEST *req, void (*fn)(void));
+ *	void	http_wait_begin(void);
+ *	void	http_wait_end(void);
  *
  *	int	http_stream_begin(HTTP_REQUEST *req, const char *content_type);
  *	int	http_stream_write(HTTP_REQUEST *req, const char *data, size_t len);
@@ -53,6 +55,10 @@
  *	the others; handlers keep no unguarded static state. http_peer_fd()
  *	is the socket to the web server, only to poll for its hang-up while a
  *	handler waits: never read or write it.
+ *	Of those threads, cfg.http_active work at once (http.c says why); a
+ *	handler that is about to sleep until something happens (an arrival, a
+ *	timer) calls http_wait_begin() first and http_wait_end() when it wakes,
+ *	so that another request works meanwhile.
  *	http_at_finish() asks for fn to be called, in the request's thread,
  *	once the request is answered (one function a request; lib/api.c gives
  *	its database connection back with it).
@@ -106,6 +112,8 @@ extern void http_respond(HTTP_REQUEST *req, int status, const char *content_type
                          const char *body, size_t len);
 extern const char *http_status_text(int status);
 extern int http_peer_fd(const HTTP_REQUEST *req);
+extern void http_wait_begin(void);
+extern void http_wait_end(void);
 extern void http_at_finish(HTTP_REQUEST *req, void (*fn)(void));
 extern int http_stream_begin(HTTP_REQUEST *req, const char *content_type);
 extern int http_stream_write(HTTP_REQUEST *req, const char *data, size_t len);

@@ -75,6 +75,7 @@ int inbox_read(HTTP_REQUEST *req, DB *db, const char *address, unsigned long lon
             break;
         store_messages_free(*messages, *count);
         int woke;
+        http_wait_begin();
         if (watch != NULL) {
             /* Other hosts' milters send no signal here: re-read on a timer as well. */
             long slice = left;
@@ -89,6 +90,7 @@ int inbox_read(HTTP_REQUEST *req, DB *db, const char *address, unsigned long lon
             nanosleep(&nap, NULL);
             woke = 1;
         }
+        http_wait_end();
         if (woke == ARRIVAL_GONE || woke < 0) {
             /* Nobody will read the answer, or the watch broke: answer what there is now. */
             if (woke < 0)

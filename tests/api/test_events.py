@@ -9,6 +9,7 @@ and leaves the other requests of its route binary served while it stays open."""
 import concurrent.futures
 import http.client
 import json
+import time
 import urllib.parse
 import uuid
 from urllib.parse import quote
@@ -341,6 +342,32 @@ def test_streams_never_take_every_thread_of_a_process(own_mail_fcgi, account):
         assert '"status":503' in second.replace(" ", "")
         inbox = call(f"/api/mail/inbox/{address}", account.key).communicate(timeout=60)[0].decode()
         assert "Status: 200" in inbox and '"emails"' in inbox, inbox
+    finally:
+        first.kill()
+        first.wait(10)
+
+
+@pytest.mark.parametrize("parked", ["wait", "stream"])
+def test_a_parked_request_gives_its_turn_to_others(own_mail_fcgi, account, parked):
+    """Of a process's http_threads only http_active work at once (lib/http.c); a request
+    parked until mail comes (a long poll, an event stream) gives its turn back meanwhile.
+    With http_active = 1, an inbox read is answered while another request is parked."""
+    import subprocess
+    call = own_mail_fcgi("http_threads = 4\nhttp_active = 1")
+    address = new_address(account)
+    path = f"/api/mail/inbox/{address}?wait=30" if parked == "wait" else mail_path(address)
+    first = call(path, account.key)
+    try:
+        if parked == "stream":
+            assert first.stdout.readline().startswith(b"Status: 200")
+        else:
+            time.sleep(1)           # in its wait: the inbox is empty
+        try:
+            out = call(f"/api/mail/inbox/{new_address(account)}", account.key).communicate(timeout=15)[0]
+        except subprocess.TimeoutExpired:
+            pytest.fail("an inbox read waited behind the parked request")
+        assert b"Status: 200" in out and b'"emails":[]' in out, out
+        assert first.poll() is None, "the parked request ended first"
     finally:
         first.kill()
         first.wait(10)
