@@ -139,9 +139,9 @@ web:
 # races it across two Galera nodes). The purge's batches and the call between them
 # (tests/db/purge.c). What the webhook worker reads at every scan (tests/db/arrivals.c).
 # Captures stored in groups (tests/db/group.c). Concurrent rate-limit hits sharing upserts
-# (tests/db/ratelimit.c).
+# (tests/db/ratelimit.c), concurrent generates sharing transactions (tests/db/generate.c).
 DB_TESTS    := tests/db/retry tests/db/lease tests/db/purge tests/db/arrivals tests/db/group \
-               tests/db/ratelimit
+               tests/db/ratelimit tests/db/generate
 
 db-test: $(DB_TESTS)
 	@echo "== tests/db/retry"
@@ -156,6 +156,8 @@ db-test: $(DB_TESTS)
 	@set -a && . var/stack.env && set +a && tests/db/group
 	@echo "== tests/db/ratelimit"
 	@set -a && . var/stack.env && set +a && tests/db/ratelimit
+	@echo "== tests/db/generate"
+	@set -a && . var/stack.env && set +a && tests/db/generate
 
 tests/db/%: tests/db/%.c tests/db/dbtest.h lib/libtempmail.a lib/*.h
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $< -o $@ $(LIBS)

@@ -162,11 +162,15 @@ typedef struct store_mailbox {
  * Create a mailbox and debit price from the account, in one transaction.
  * STORE_NOFUNDS: the balance is below price, nothing was made. DB_EDUP: the
  * address is taken. On success *new_balance holds the balance after the debit.
+ * Concurrent calls of one process for one account share a transaction (batch(3)),
+ * each with its own outcome; store_mailbox_create_runs() tells how many
+ * transactions this process ran (for tests).
  */
 extern int store_mailbox_create(DB *db, const STORE_PRINCIPAL *who,
                                 const STORE_DOMAIN *domain, const char *address,
                                 const char *price, STORE_MAILBOX *made,
                                 char *new_balance, size_t balance_len);
+extern long long store_mailbox_create_runs(void);
 
 /* The mailbox at address if it belongs to account_id (STORE_NOTFOUND otherwise). */
 extern int store_mailbox_find_owned(DB *db, const char *address,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "log.h"
 #include "store.h"
 #include "store_rows.h"
@@ -24,6 +25,14 @@ static void store_mailbox_from_row(const DB_RESULT *res, size_t row, STORE_MAILB
     snprintf(box->created_at, sizeof(box->created_at), "%s", db_get(res, row, 5));
 }
 
+/*
+ * The generates of one account that come while one of its transactions is on its way go
+ * together (batch(3)): one transaction debits and inserts for each in turn and one commit
+ * ends them all, where each used to queue for the account row's lock and pay a commit of
+ * its own. Each still has its own outcome: the debit happens only when the balance covers
+ * it (402 for the ones it no longer covers), and a member whose address is taken gets its
+ * debit back in the same transaction (409).
+ */
 struct store_mailbox_new {
     const STORE_PRINCIPAL *who;
     const STORE_DOMAIN *domain;
@@ -31,11 +40,19 @@ struct store_mailbox_new {
     STORE_MAILBOX *made;
     char *new_balance;
     size_t balance_len;
+    int rc;                                 /* its outcome */
 };
 
-static int store_mailbox_create_txn(DB *db, void *arg)
+struct store_mailbox_batch {
+    void **members;                         /* struct store_mailbox_new */
+    size_t count;
+};
+
+static BATCH_TABLE store_mailbox_batches = BATCH_TABLE_INIT;
+
+/* One member's debit and insert, inside the batch's transaction. */
+static int store_mailbox_create_one(DB *db, struct store_mailbox_new *m)
 {
-    const struct store_mailbox_new *m = arg;
     DB_RESULT *res = NULL;
 
     /*
@@ -65,15 +82,52 @@ static int store_mailbox_create_txn(DB *db, void *arg)
         rc = DB_EFAIL;
     }
     db_result_free(res);
+    /* A taken address fails only its own statement: give its debit back, go on. */
+    if (rc == DB_EDUP
+        && db_exec(db, "UPDATE accounts SET balance = balance + CAST(? AS DECIMAL(18,6))"
+                       " WHERE id = ?", "su", m->price, m->who->account_id) != 1)
+        return DB_EFAIL;
     return (int)rc;
+}
+
+static int store_mailbox_create_txn(DB *db, void *arg)
+{
+    const struct store_mailbox_batch *batch = arg;
+
+    for (size_t i = 0; i < batch->count; i++) {
+        struct store_mailbox_new *m = batch->members[i];
+        if ((m->rc = store_mailbox_create_one(db, m)) != 0 && m->rc != STORE_NOFUNDS
+            && m->rc != DB_EDUP)
+            return m->rc;                   /* the whole transaction fails (or is retried) */
+    }
+    return 0;
+}
+
+static void store_mailbox_create_run(void *db, void **members, size_t count)
+{
+    struct store_mailbox_batch batch = { members, count };
+    int rc = db_txn(db, store_mailbox_create_txn, &batch);
+
+    for (size_t i = 0; rc != 0 && i < count; i++)
+        ((struct store_mailbox_new *)members[i])->rc = rc;
 }
 
 int store_mailbox_create(DB *db, const STORE_PRINCIPAL *who, const STORE_DOMAIN *domain,
                          const char *address, const char *price, STORE_MAILBOX *made,
                          char *new_balance, size_t balance_len)
 {
-    struct store_mailbox_new m = { who, domain, address, price, made, new_balance, balance_len };
-    return db_txn(db, store_mailbox_create_txn, &m);
+    struct store_mailbox_new m = { who, domain, address, price, made, new_balance, balance_len,
+                                   DB_EFAIL };
+    char key[64];
+
+    snprintf(key, sizeof(key), "account:%llu", who->account_id);
+    batch_run(&store_mailbox_batches, key, &m, store_mailbox_create_run, db);
+    return m.rc;
+}
+
+long long store_mailbox_create_runs(void)
+{
+    return batch_runs(&store_mailbox_batches);
 }
 
 int store_mailbox_find_owned(DB *db, const char *address, unsigned long long account_id,
