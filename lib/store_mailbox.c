@@ -209,6 +209,31 @@ int store_messages_of_mailbox(DB *db, unsigned long long mailbox_id, const char 
     return 0;
 }
 
+/*
+ * The account's live mailbox at address joined with its live messages (since: only newer),
+ * newest first; the parameters are address, account_id, since, since. The inner join lets
+ * the index (mailbox_id, received_at) give the order, where a LEFT JOIN sorted the bodies
+ * in a temporary table; so an empty answer says nothing yet of the mailbox.
+ */
+#define STORE_INBOX_FROM \
+    " FROM mailboxes b JOIN messages m ON m.mailbox_id = b.id" \
+    " WHERE b.address = ? AND b.account_id = ?" \
+    " AND (b.expires_at IS NULL OR b.expires_at > UTC_TIMESTAMP(3))" \
+    " AND m.expires_at > UTC_TIMESTAMP(3) AND (? IS NULL OR m.received_at > ?)" \
+    " ORDER BY m.received_at DESC, m.id DESC"
+
+/* After an empty STORE_INBOX_FROM: an empty inbox (its id in *mailbox_id), or none. */
+static int store_inbox_empty(DB *db, const char *address, unsigned long long account_id,
+                             unsigned long long *mailbox_id)
+{
+    STORE_MAILBOX box;
+    int rc = store_mailbox_find_owned(db, address, account_id, &box);
+
+    if (rc == 0)
+        *mailbox_id = box.id;
+    return rc;
+}
+
 int store_mailbox_messages(DB *db, const char *address, unsigned long long account_id,
                            const char *since, unsigned long long *mailbox_id,
                            STORE_MESSAGE **messages, size_t *count)
@@ -216,17 +241,12 @@ int store_mailbox_messages(DB *db, const char *address, unsigned long long accou
     DB_RESULT *res;
     /*
      * The mailbox and its messages in one statement, so that a read of an inbox that has
-     * mail (most reads) costs one. An inner join: the index (mailbox_id, received_at) then
-     * gives the order, where a LEFT JOIN sorted the bodies in a temporary table. Only an
-     * empty answer needs the mailbox looked up, to tell an empty inbox from none.
+     * mail (most reads) costs one. Only an empty answer needs the mailbox looked up, to
+     * tell an empty inbox from none.
      */
     int rc = db_query(db, &res,
                       "SELECT " STORE_MESSAGE_COLUMNS ", b.id"
-                      " FROM mailboxes b JOIN messages m ON m.mailbox_id = b.id"
-                      " WHERE b.address = ? AND b.account_id = ?"
-                      " AND (b.expires_at IS NULL OR b.expires_at > UTC_TIMESTAMP(3))"
-                      " AND m.expires_at > UTC_TIMESTAMP(3) AND (? IS NULL OR m.received_at > ?)"
-                      " ORDER BY m.received_at DESC, m.id DESC",
+                      STORE_INBOX_FROM,
                       "suss", address, account_id, since, since);
     *messages = NULL;
     *count = 0;
@@ -239,10 +259,7 @@ int store_mailbox_messages(DB *db, const char *address, unsigned long long accou
         return 0;
     }
     db_result_free(res);
-    STORE_MAILBOX box;
-    if ((rc = store_mailbox_find_owned(db, address, account_id, &box)) == 0)
-        *mailbox_id = box.id;
-    return rc;
+    return store_inbox_empty(db, address, account_id, mailbox_id);
 }
 
 int store_mailbox_message_keys(DB *db, const char *address, unsigned long long account_id,
@@ -253,11 +270,7 @@ int store_mailbox_message_keys(DB *db, const char *address, unsigned long long a
     /* store_mailbox_messages()'s statement and order, without the columns. */
     int rc = db_query(db, &res,
                       "SELECT m.id, m.uuid, b.id"
-                      " FROM mailboxes b JOIN messages m ON m.mailbox_id = b.id"
-                      " WHERE b.address = ? AND b.account_id = ?"
-                      " AND (b.expires_at IS NULL OR b.expires_at > UTC_TIMESTAMP(3))"
-                      " AND m.expires_at > UTC_TIMESTAMP(3) AND (? IS NULL OR m.received_at > ?)"
-                      " ORDER BY m.received_at DESC, m.id DESC",
+                      STORE_INBOX_FROM,
                       "suss", address, account_id, since, since);
     *keys = NULL;
     *count = 0;
@@ -277,10 +290,7 @@ int store_mailbox_message_keys(DB *db, const char *address, unsigned long long a
         return 0;
     }
     db_result_free(res);
-    STORE_MAILBOX box;
-    if ((rc = store_mailbox_find_owned(db, address, account_id, &box)) == 0)
-        *mailbox_id = box.id;
-    return rc;
+    return store_inbox_empty(db, address, account_id, mailbox_id);
 }
 
 int store_messages_between(DB *db, unsigned long long mailbox_id, unsigned long long lo,

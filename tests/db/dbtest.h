@@ -1,12 +1,13 @@
 /*
  * tests/db/dbtest.h - what the programs of tests/db share: their start (configuration and
  * connection, exit 2 without them or after a failed setup), their checks, one number
- * from a query and a session status counter. Each program is one file, so this header
+ * from a query, a session status counter and threads run at once. Each program is one file, so this header
  * defines, not declares.
  */
 #ifndef TEMPMAIL_DBTEST_H
 #define TEMPMAIL_DBTEST_H
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -84,6 +85,20 @@ static inline long long dbtest_session_status(DB *db, const char *name)
         db_result_free(res);
     }
     return n;
+}
+
+/* Run fn in n threads at once (at most 64), each given its number, and wait for all. */
+static inline void dbtest_threads(int n, void *(*fn)(void *))
+{
+    pthread_t t[64];
+
+    if (n > 64)
+        n = 64;
+    for (long i = 0; i < n; i++)
+        if (pthread_create(&t[i], NULL, fn, (void *)i) != 0)
+            dbtest_die(NULL, "pthread_create");
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
 }
 
 #endif

@@ -97,12 +97,7 @@ int main(void)
                 who.account_id) != 1)
         dbtest_die(db, "the taken address");
 
-    pthread_t t[THREADS];
-    for (long i = 0; i < THREADS; i++)
-        if (pthread_create(&t[i], NULL, generator, (void *)i) != 0)
-            dbtest_die(NULL, "pthread_create");
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(t[i], NULL);
+    dbtest_threads(THREADS, generator);
 
     long long runs = store_mailbox_create_runs();
     long long boxes = dbtest_number(db, "SELECT COUNT(*) FROM mailboxes WHERE account_id = ?",

@@ -83,12 +83,7 @@ int main(void)
     char start0[32];
     long reset0, reset1;
     ratelimit_window(time(NULL), start0, sizeof(start0), &reset0);
-    pthread_t t[THREADS];
-    for (int i = 0; i < THREADS; i++)
-        if (pthread_create(&t[i], NULL, hitter, NULL) != 0)
-            dbtest_die(NULL, "pthread_create");
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(t[i], NULL);
+    dbtest_threads(THREADS, hitter);
 
     ratelimit_window(time(NULL), start0, sizeof(start0), &reset1);
     if (reset1 != reset0) {
