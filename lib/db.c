@@ -698,6 +698,14 @@ const char *db_error(const DB *db)
     return db->last_error;
 }
 
+void db_take_error(DB *db, const DB *from)
+{
+    if (db == from)
+        return;
+    db->last_errno = from->last_errno;
+    snprintf(db->last_error, sizeof(db->last_error), "%s", from->last_error);
+}
+
 int db_run_script(DB *db, const char *text, char *err, size_t errlen)
 {
     if (db->mysql == NULL || mysql_ping(db->mysql) != 0) {

@@ -97,6 +97,9 @@
  *	the rollback), or the commit's, or DB_EFAIL after the last retry.
  *	db_errno() and db_error() tell the server's
  *	reason for the last failure: log it, never show it to a client.
+ *	db_take_error() gives db the last failure of from: for a request whose
+ *	statement another connection ran on its behalf (batch(3)), so that its
+ *	log line tells that statement's reason, not a stale one of its own.
  *--*/
 
 #include <stddef.h>
@@ -149,6 +152,7 @@ extern void db_result_free(DB_RESULT *res);
 
 extern int db_errno(const DB *db);
 extern const char *db_error(const DB *db);
+extern void db_take_error(DB *db, const DB *from);
 
 /* Run a file of SQL statements (schema, migrations): not for data. */
 extern int db_run_script(DB *db, const char *text, char *err, size_t errlen);

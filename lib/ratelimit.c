@@ -41,6 +41,7 @@ static void ratelimit_fill(RATELIMIT *rl, long limit, long long hits, long reset
  * (one commit each, and its lock handed from one to the next): make bench, issue 9.
  */
 struct ratelimit_request {
+    DB *db;                                 /* the request's own connection */
     const char *subject;
     const char *start;                      /* the window's start, SQL text */
     long long hits;                         /* the count this request was given */
@@ -59,6 +60,8 @@ static void ratelimit_run(void *db, void **args, size_t n)
         struct ratelimit_request *r = args[i];
         r->rc = rc;
         r->hits = total - (long long)n + 1 + (long long)i;
+        if (rc != 0)
+            db_take_error(r->db, db);
     }
 }
 
@@ -73,7 +76,7 @@ int ratelimit_hit(DB *db, const char *subject, long limit, RATELIMIT *rl)
     long reset;
 
     ratelimit_window(time(NULL), start, sizeof(start), &reset);
-    struct ratelimit_request r = { subject, start, 0, 0 };
+    struct ratelimit_request r = { db, subject, start, 0, 0 };
     /* A key too long for a batch (the subject is longer than any we make) runs alone. */
     snprintf(key, sizeof(key), "%s@%ld", subject, reset);
     batch_run(&ratelimit_batches, key, &r, ratelimit_run, db);

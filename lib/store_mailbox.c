@@ -34,6 +34,7 @@ static void store_mailbox_from_row(const DB_RESULT *res, size_t row, STORE_MAILB
  * debit back in the same transaction (409).
  */
 struct store_mailbox_new {
+    DB *db;                                 /* the caller's own connection */
     const STORE_PRINCIPAL *who;
     const STORE_DOMAIN *domain;
     const char *address, *price;
@@ -108,16 +109,19 @@ static void store_mailbox_create_run(void *db, void **members, size_t count)
     struct store_mailbox_batch batch = { members, count };
     int rc = db_txn(db, store_mailbox_create_txn, &batch);
 
-    for (size_t i = 0; rc != 0 && i < count; i++)
-        ((struct store_mailbox_new *)members[i])->rc = rc;
+    for (size_t i = 0; rc != 0 && i < count; i++) {
+        struct store_mailbox_new *m = members[i];
+        m->rc = rc;
+        db_take_error(m->db, db);
+    }
 }
 
 int store_mailbox_create(DB *db, const STORE_PRINCIPAL *who, const STORE_DOMAIN *domain,
                          const char *address, const char *price, STORE_MAILBOX *made,
                          char *new_balance, size_t balance_len)
 {
-    struct store_mailbox_new m = { who, domain, address, price, made, new_balance, balance_len,
-                                   DB_EFAIL };
+    struct store_mailbox_new m = { db, who, domain, address, price, made, new_balance,
+                                   balance_len, DB_EFAIL };
     char key[64];
 
     snprintf(key, sizeof(key), "account:%llu", who->account_id);

@@ -13,7 +13,10 @@
  *   2. the balances handed back to the ones made are FUNDED-1 .. 0 prices, each once, as if
  *      they had run one after another;
  *   3. the rest were told why: the taken address (DB_EDUP) or the balance (STORE_NOFUNDS);
- *   4. at most half as many transactions as calls ran: calls that came together shared one.
+ *   4. at most half as many transactions as calls ran: calls that came together shared one;
+ *   5. while another transaction holds the account's row, BLOCKED threads (each with a lock
+ *      wait of a second) all fail, and each connection tells the lock wait as its reason,
+ *      also those whose transaction another thread ran for them.
  *
  * Exit 0 when every check passed, 1 otherwise (each failure says what it saw).
  */
@@ -74,6 +77,35 @@ static void *generator(void *arg)
     return NULL;
 }
 
+#define BLOCKED 4
+
+static int blocked_failed, blocked_told;
+
+static void *blocked(void *arg)
+{
+    long t = (long)arg;
+    DB *db = dbtest_open();
+    char address[ADDRESS_MAX + 1], balance[32];
+    STORE_MAILBOX box;
+
+    if (db_exec(db, "SET SESSION innodb_lock_wait_timeout = 1", "") < 0)
+        dbtest_die(db, "innodb_lock_wait_timeout");
+    snprintf(address, sizeof(address), "db-test-generate-%llu-blocked-%ld@%s", who.account_id, t,
+             domain.name);
+    int rc = store_mailbox_create(db, &who, &domain, address, PRICE, &box, balance,
+                                  sizeof(balance));
+    pthread_mutex_lock(&tally);
+    if (rc != 0)
+        blocked_failed++;
+    if (strstr(db_error(db), "Lock wait timeout") != NULL)
+        blocked_told++;
+    else
+        printf("# 5: a blocked call's connection says: \"%s\"\n", db_error(db));
+    pthread_mutex_unlock(&tally);
+    db_close(db);
+    return NULL;
+}
+
 int main(void)
 {
     dbtest_setup("generate");
@@ -119,6 +151,20 @@ int main(void)
     check(other == 0 && made + taken_told + nofunds == THREADS * CALLS && taken_told > 0,
           "3: the others were told: taken, or no funds");
     check(runs <= THREADS * CALLS / 2, "4: at most half as many transactions as calls");
+
+    /* 5 */
+    if (db_exec(db, "UPDATE accounts SET balance = 1 WHERE id = ?", "u", who.account_id) != 1
+        || db_begin(db) != 0
+        || db_query(db, &res, "SELECT balance FROM accounts WHERE id = ? FOR UPDATE", "u",
+                    who.account_id) != 0)
+        dbtest_die(db, "locking the account's row");
+    db_result_free(res);
+    dbtest_threads(BLOCKED, blocked);
+    db_rollback(db);
+    printf("# 5: %d of %d failed, %d telling the lock wait\n", blocked_failed, BLOCKED,
+           blocked_told);
+    check(blocked_failed == BLOCKED && blocked_told == BLOCKED,
+          "5: each blocked call fails with the lock wait as its own connection's reason");
 
     db_exec(db, "DELETE FROM mailboxes WHERE account_id = ?", "u", who.account_id);
     db_exec(db, "DELETE FROM accounts WHERE id = ?", "u", who.account_id);

@@ -14,7 +14,10 @@
  *   3. at most half as many upserts as requests went out (the process's own count, and
  *      the sessions' Com_insert): requests that came together shared one (about one
  *      upsert in five requests here; one each, and the check fails, without sharing);
- *   4. a request past the limit is told so, and the ones before it are not.
+ *   4. a request past the limit is told so, and the ones before it are not;
+ *   5. while another transaction holds subject A's row, BLOCKED threads (each with a lock
+ *      wait of a second) all fail, and each connection tells the lock wait as its reason,
+ *      also those whose upsert another thread sent for them.
  *
  * Exit 0 when every check passed, 1 otherwise (each failure says what it saw).
  */
@@ -72,6 +75,31 @@ static void *hitter(void *arg)
     return NULL;
 }
 
+#define BLOCKED 4
+
+static int blocked_failed, blocked_told;
+
+static void *blocked(void *arg)
+{
+    (void)arg;
+    DB *db = dbtest_open();
+    RATELIMIT rl;
+
+    if (db_exec(db, "SET SESSION innodb_lock_wait_timeout = 1", "") < 0)
+        dbtest_die(db, "innodb_lock_wait_timeout");
+    int rc = ratelimit_hit(db, subject[0], LIMIT, &rl);
+    pthread_mutex_lock(&tally);
+    if (rc != 0)
+        blocked_failed++;
+    if (strstr(db_error(db), "Lock wait timeout") != NULL)
+        blocked_told++;
+    else
+        printf("# 5: a blocked request's connection says: \"%s\"\n", db_error(db));
+    pthread_mutex_unlock(&tally);
+    db_close(db);
+    return NULL;
+}
+
 int main(void)
 {
     dbtest_setup("ratelimit");
@@ -115,6 +143,20 @@ int main(void)
     }
     check(sent <= TOTAL && com_insert == sent, "3: at most half as many upserts as requests");
     check(exceeded_wrong == 0, "4: past the limit is told, and only there");
+
+    /* 5 */
+    DB_RESULT *res = NULL;
+    if (db_begin(db) != 0
+        || db_query(db, &res, "SELECT hits FROM rate_counters WHERE subject = ? FOR UPDATE", "s",
+                    subject[0]) != 0 || db_rows(res) != 1)
+        dbtest_die(db, "locking A's row");
+    db_result_free(res);
+    dbtest_threads(BLOCKED, blocked);
+    db_rollback(db);
+    printf("# 5: %d of %d failed, %d telling the lock wait\n", blocked_failed, BLOCKED,
+           blocked_told);
+    check(blocked_failed == BLOCKED && blocked_told == BLOCKED,
+          "5: each blocked request fails with the lock wait as its own connection's reason");
 
     for (int s = 0; s < 2; s++) {
         long long gone;
