@@ -1,7 +1,8 @@
 /*
  * tests/db/dbtest.h - what the programs of tests/db share: their start (configuration and
  * connection, exit 2 without them or after a failed setup), their checks, one number
- * from a query, a session status counter and threads run at once. Each program is one file, so this header
+ * from a query, a session status counter, threads run at once, and calls made while
+ * another transaction holds their row. Each program is one file, so this header
  * defines, not declares.
  */
 #ifndef TEMPMAIL_DBTEST_H
@@ -10,6 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
 #include "db.h"
@@ -99,6 +101,56 @@ static inline void dbtest_threads(int n, void *(*fn)(void *))
             dbtest_die(NULL, "pthread_create");
     for (int i = 0; i < n; i++)
         pthread_join(t[i], NULL);
+}
+
+/* What dbtest_blocked() runs in each thread: one call on db, its outcome. */
+typedef int (*DBTEST_CALL)(DB *db, long i);
+
+static struct {
+    DBTEST_CALL call;
+    int failed, told;                   /* calls that failed; connections telling the lock wait */
+    pthread_mutex_t lock;
+} dbtest_blocked_calls = { NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER };
+
+static inline void *dbtest_blocked_thread(void *arg)
+{
+    DB *db = dbtest_open();
+
+    if (db_exec(db, "SET SESSION innodb_lock_wait_timeout = 1", "") < 0)
+        dbtest_die(db, "innodb_lock_wait_timeout");
+    int rc = dbtest_blocked_calls.call(db, (long)arg);
+    pthread_mutex_lock(&dbtest_blocked_calls.lock);
+    if (rc != 0)
+        dbtest_blocked_calls.failed++;
+    if (strstr(db_error(db), "Lock wait timeout") != NULL)
+        dbtest_blocked_calls.told++;
+    else
+        printf("# a blocked call's connection says: \"%s\"\n", db_error(db));
+    pthread_mutex_unlock(&dbtest_blocked_calls.lock);
+    db_close(db);
+    return NULL;
+}
+
+/*
+ * While db holds the row that lock_sql (SELECT ... FOR UPDATE, one string parameter key)
+ * selects, n threads each call call() once on a connection of their own whose lock waits
+ * end after a second. *failed: how many calls failed; *told: how many of their connections
+ * then tell the lock wait as their reason.
+ */
+static inline void dbtest_blocked(DB *db, const char *lock_sql, const char *key, int n,
+                                  DBTEST_CALL call, int *failed, int *told)
+{
+    DB_RESULT *res = NULL;
+
+    if (db_begin(db) != 0 || db_query(db, &res, lock_sql, "s", key) != 0 || db_rows(res) != 1)
+        dbtest_die(db, "holding the row");
+    db_result_free(res);
+    dbtest_blocked_calls.call = call;
+    dbtest_blocked_calls.failed = dbtest_blocked_calls.told = 0;
+    dbtest_threads(n, dbtest_blocked_thread);
+    db_rollback(db);
+    *failed = dbtest_blocked_calls.failed;
+    *told = dbtest_blocked_calls.told;
 }
 
 #endif

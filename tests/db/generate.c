@@ -79,31 +79,15 @@ static void *generator(void *arg)
 
 #define BLOCKED 4
 
-static int blocked_failed, blocked_told;
-
-static void *blocked(void *arg)
+static int blocked_create(DB *db, long i)
 {
-    long t = (long)arg;
-    DB *db = dbtest_open();
     char address[ADDRESS_MAX + 1], balance[32];
     STORE_MAILBOX box;
 
-    if (db_exec(db, "SET SESSION innodb_lock_wait_timeout = 1", "") < 0)
-        dbtest_die(db, "innodb_lock_wait_timeout");
-    snprintf(address, sizeof(address), "db-test-generate-%llu-blocked-%ld@%s", who.account_id, t,
+    snprintf(address, sizeof(address), "db-test-generate-%llu-blocked-%ld@%s", who.account_id, i,
              domain.name);
-    int rc = store_mailbox_create(db, &who, &domain, address, PRICE, &box, balance,
-                                  sizeof(balance));
-    pthread_mutex_lock(&tally);
-    if (rc != 0)
-        blocked_failed++;
-    if (strstr(db_error(db), "Lock wait timeout") != NULL)
-        blocked_told++;
-    else
-        printf("# 5: a blocked call's connection says: \"%s\"\n", db_error(db));
-    pthread_mutex_unlock(&tally);
-    db_close(db);
-    return NULL;
+    return store_mailbox_create(db, &who, &domain, address, PRICE, &box, balance,
+                                sizeof(balance));
 }
 
 int main(void)
@@ -153,14 +137,13 @@ int main(void)
     check(runs <= THREADS * CALLS / 2, "4: at most half as many transactions as calls");
 
     /* 5 */
-    if (db_exec(db, "UPDATE accounts SET balance = 1 WHERE id = ?", "u", who.account_id) != 1
-        || db_begin(db) != 0
-        || db_query(db, &res, "SELECT balance FROM accounts WHERE id = ? FOR UPDATE", "u",
-                    who.account_id) != 0)
-        dbtest_die(db, "locking the account's row");
-    db_result_free(res);
-    dbtest_threads(BLOCKED, blocked);
-    db_rollback(db);
+    char account[24];
+    int blocked_failed, blocked_told;
+    snprintf(account, sizeof(account), "%llu", who.account_id);
+    if (db_exec(db, "UPDATE accounts SET balance = 1 WHERE id = ?", "u", who.account_id) != 1)
+        dbtest_die(db, "funding the account again");
+    dbtest_blocked(db, "SELECT balance FROM accounts WHERE id = ? FOR UPDATE", account, BLOCKED,
+                   blocked_create, &blocked_failed, &blocked_told);
     printf("# 5: %d of %d failed, %d telling the lock wait\n", blocked_failed, BLOCKED,
            blocked_told);
     check(blocked_failed == BLOCKED && blocked_told == BLOCKED,

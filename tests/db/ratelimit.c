@@ -77,27 +77,11 @@ static void *hitter(void *arg)
 
 #define BLOCKED 4
 
-static int blocked_failed, blocked_told;
-
-static void *blocked(void *arg)
+static int blocked_hit(DB *db, long i)
 {
-    (void)arg;
-    DB *db = dbtest_open();
     RATELIMIT rl;
-
-    if (db_exec(db, "SET SESSION innodb_lock_wait_timeout = 1", "") < 0)
-        dbtest_die(db, "innodb_lock_wait_timeout");
-    int rc = ratelimit_hit(db, subject[0], LIMIT, &rl);
-    pthread_mutex_lock(&tally);
-    if (rc != 0)
-        blocked_failed++;
-    if (strstr(db_error(db), "Lock wait timeout") != NULL)
-        blocked_told++;
-    else
-        printf("# 5: a blocked request's connection says: \"%s\"\n", db_error(db));
-    pthread_mutex_unlock(&tally);
-    db_close(db);
-    return NULL;
+    (void)i;
+    return ratelimit_hit(db, subject[0], LIMIT, &rl);
 }
 
 int main(void)
@@ -145,14 +129,9 @@ int main(void)
     check(exceeded_wrong == 0, "4: past the limit is told, and only there");
 
     /* 5 */
-    DB_RESULT *res = NULL;
-    if (db_begin(db) != 0
-        || db_query(db, &res, "SELECT hits FROM rate_counters WHERE subject = ? FOR UPDATE", "s",
-                    subject[0]) != 0 || db_rows(res) != 1)
-        dbtest_die(db, "locking A's row");
-    db_result_free(res);
-    dbtest_threads(BLOCKED, blocked);
-    db_rollback(db);
+    int blocked_failed, blocked_told;
+    dbtest_blocked(db, "SELECT hits FROM rate_counters WHERE subject = ? FOR UPDATE", subject[0],
+                   BLOCKED, blocked_hit, &blocked_failed, &blocked_told);
     printf("# 5: %d of %d failed, %d telling the lock wait\n", blocked_failed, BLOCKED,
            blocked_told);
     check(blocked_failed == BLOCKED && blocked_told == BLOCKED,
