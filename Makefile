@@ -139,9 +139,11 @@ web:
 # races it across two Galera nodes). The purge's batches and the call between them
 # (tests/db/purge.c). What the webhook worker reads at every scan (tests/db/arrivals.c).
 # Captures stored in groups (tests/db/group.c). Concurrent rate-limit hits sharing upserts
-# (tests/db/ratelimit.c), concurrent generates sharing transactions (tests/db/generate.c).
+# (tests/db/ratelimit.c), concurrent generates sharing transactions (tests/db/generate.c),
+# concurrent requests of one key sharing its lookup (tests/db/keyauth.c) and of one inbox
+# sharing its listing (tests/db/listing.c).
 DB_TESTS    := tests/db/retry tests/db/lease tests/db/purge tests/db/arrivals tests/db/group \
-               tests/db/ratelimit tests/db/generate
+               tests/db/ratelimit tests/db/generate tests/db/keyauth tests/db/listing
 
 db-test: $(DB_TESTS)
 	@echo "== tests/db/retry"
@@ -158,6 +160,10 @@ db-test: $(DB_TESTS)
 	@set -a && . var/stack.env && set +a && tests/db/ratelimit
 	@echo "== tests/db/generate"
 	@set -a && . var/stack.env && set +a && tests/db/generate
+	@echo "== tests/db/keyauth"
+	@set -a && . var/stack.env && set +a && tests/db/keyauth
+	@echo "== tests/db/listing"
+	@set -a && . var/stack.env && set +a && tests/db/listing
 
 tests/db/%: tests/db/%.c tests/db/dbtest.h lib/libtempmail.a lib/*.h
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $< -o $@ $(LIBS)

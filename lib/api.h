@@ -11,6 +11,9 @@
  *
  *	DB	*api_db(HTTP_REQUEST *req);
  *	int	api_authenticate(HTTP_REQUEST *req, DB *db, STORE_PRINCIPAL *who);
+ *	int	api_key_hit(DB *db, const char *key_hash, STORE_PRINCIPAL *who, RATELIMIT *rl,
+ *			const char **step);
+ *	long long api_key_lookups(void);
  *	json_object *api_json_body(HTTP_REQUEST *req);
  *	const char *api_json_string(HTTP_REQUEST *req, json_object *body, const char *field,
  *			int *failed);
@@ -33,7 +36,15 @@
  *	Each authenticated request counts against the account's hourly limit
  *	(cfg.rate_free or cfg.rate_pro by tier): the answer carries
  *	X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (Unix
- *	time), and past the limit it is 429 with Retry-After. api_json_body() parses the body
+ *	time), and past the limit it is 429 with Retry-After. Requests of one
+ *	process presenting the same key at once share its lookup and the count
+ *	(each still counted once, in a lookup begun after it came).
+ *	api_key_hit() is that step without the answer: the account of the key
+ *	whose hex SHA-256 is key_hash into *who, this request's place in its
+ *	count into *rl; it returns 0, STORE_NOTFOUND (no live key) or a db.h
+ *	error, with *step naming the part that failed ("authenticate" or "rate
+ *	limit"). api_key_lookups() tells how many lookups were made (for tests).
+ *	api_json_body() parses the body
  *	as a JSON object (an empty body is an empty object), or answers 400;
  *	the caller puts the result. api_json_string() gets an optional string
  *	field: NULL when absent or null, and *failed set with a 400 answered
@@ -51,10 +62,14 @@
 
 #include "db.h"
 #include "http.h"
+#include "ratelimit.h"
 #include "store.h"
 
 extern DB *api_db(HTTP_REQUEST *req);
 extern int api_authenticate(HTTP_REQUEST *req, DB *db, STORE_PRINCIPAL *who);
+extern int api_key_hit(DB *db, const char *key_hash, STORE_PRINCIPAL *who, RATELIMIT *rl,
+                       const char **step);
+extern long long api_key_lookups(void);
 extern json_object *api_json_body(HTTP_REQUEST *req);
 extern const char *api_json_string(HTTP_REQUEST *req, json_object *body, const char *field,
                                    int *failed);

@@ -42,7 +42,7 @@
 
 #define BATCH_SLOTS     64                  /* batches of a table at once */
 #define BATCH_MAX       64                  /* requests of a batch */
-#define BATCH_KEY_MAX   96
+#define BATCH_KEY_MAX   320                 /* an inbox: account, since and address */
 
 typedef void (*BATCH_RUN)(void *context, void **args, size_t n);
 

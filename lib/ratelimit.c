@@ -43,8 +43,8 @@ static void ratelimit_fill(RATELIMIT *rl, long limit, long long hits, long reset
 struct ratelimit_request {
     DB *db;                                 /* the request's own connection */
     const char *subject;
-    const char *start;                      /* the window's start, SQL text */
-    long long hits;                         /* the count this request was given */
+    long limit;
+    RATELIMIT rl;                           /* its place in the count */
     int rc;
 };
 
@@ -53,16 +53,31 @@ static BATCH_TABLE ratelimit_batches = BATCH_TABLE_INIT;
 static void ratelimit_run(void *db, void **args, size_t n)
 {
     const struct ratelimit_request *first = args[0];
-    long long total = 0;
-    int rc = store_rate_hit(db, first->subject, first->start, (long long)n, &total);
+    RATELIMIT *rl[BATCH_MAX];
 
+    for (size_t i = 0; i < n; i++)
+        rl[i] = &((struct ratelimit_request *)args[i])->rl;
+    int rc = ratelimit_hit_many(db, first->subject, first->limit, n, rl);
     for (size_t i = 0; i < n; i++) {
         struct ratelimit_request *r = args[i];
         r->rc = rc;
-        r->hits = total - (long long)n + 1 + (long long)i;
         if (rc != 0)
             db_take_error(r->db, db);
     }
+}
+
+int ratelimit_hit_many(DB *db, const char *subject, long limit, size_t n, RATELIMIT *rl[])
+{
+    char start[32];
+    long reset;
+    long long total = 0;
+
+    ratelimit_window(time(NULL), start, sizeof(start), &reset);
+    if (store_rate_hit(db, subject, start, (long long)n, &total) != 0)
+        return DB_EFAIL;
+    for (size_t i = 0; i < n; i++)
+        ratelimit_fill(rl[i], limit, total - (long long)n + 1 + (long long)i, reset);
+    return 0;
 }
 
 long long ratelimit_statements_sent(void)
@@ -76,13 +91,13 @@ int ratelimit_hit(DB *db, const char *subject, long limit, RATELIMIT *rl)
     long reset;
 
     ratelimit_window(time(NULL), start, sizeof(start), &reset);
-    struct ratelimit_request r = { db, subject, start, 0, 0 };
+    struct ratelimit_request r = { db, subject, limit, { 0 }, DB_EFAIL };
     /* A key too long for a batch (the subject is longer than any we make) runs alone. */
     snprintf(key, sizeof(key), "%s@%ld", subject, reset);
     batch_run(&ratelimit_batches, key, &r, ratelimit_run, db);
     if (r.rc != 0)
         return DB_EFAIL;
-    ratelimit_fill(rl, limit, r.hits, reset);
+    *rl = r.rl;
     return 0;
 }
 

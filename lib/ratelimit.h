@@ -10,6 +10,8 @@
  *	#include "ratelimit.h"
  *
  *	int	ratelimit_hit(DB *db, const char *subject, long limit, RATELIMIT *rl);
+ *	int	ratelimit_hit_many(DB *db, const char *subject, long limit, size_t n,
+ *			RATELIMIT *rl[]);
  *	int	ratelimit_peek(DB *db, const char *subject, long limit, RATELIMIT *rl);
  *	void	ratelimit_window(time_t now, char *sql_start, size_t len, long *reset);
  *	long long ratelimit_statements_sent(void);
@@ -26,7 +28,9 @@
  *	each still counted once with its own place in the count; so the calls
  *	of one subject wait for each other (never for a batch to fill).
  *	ratelimit_statements_sent() tells how many upserts this process sent
- *	(for tests). ratelimit_peek() fills
+ *	(for tests). ratelimit_hit_many() counts n requests that its caller
+ *	gathered itself with one upsert, each with its own place (rl[i] is the
+ *	i-th). ratelimit_peek() fills
  *	*rl without counting. ratelimit_window() gives the current window's
  *	start as SQL text and its end as a Unix time.
  * DIAGNOSTICS
@@ -47,6 +51,8 @@ typedef struct ratelimit {
 } RATELIMIT;
 
 extern int ratelimit_hit(DB *db, const char *subject, long limit, RATELIMIT *rl);
+extern int ratelimit_hit_many(DB *db, const char *subject, long limit, size_t n,
+                              RATELIMIT *rl[]);
 extern int ratelimit_peek(DB *db, const char *subject, long limit, RATELIMIT *rl);
 extern void ratelimit_window(time_t now, char *sql_start, size_t len, long *reset);
 extern long long ratelimit_statements_sent(void);

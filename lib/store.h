@@ -212,6 +212,12 @@ typedef struct store_message_key {
 extern int store_mailbox_message_keys(DB *db, const char *address, unsigned long long account_id,
                                       const char *since, unsigned long long *mailbox_id,
                                       STORE_MESSAGE_KEY **keys, size_t *count);
+/*
+ * Callers of one process reading the same inbox (account, address, since) at once share
+ * a listing (batch(3)) that begins after each of them came; store_mailbox_listings()
+ * counts the listings (for tests).
+ */
+extern long long store_mailbox_listings(void);
 /* Live messages of one mailbox with ids from lo to hi (both in), in any order. */
 extern int store_messages_between(DB *db, unsigned long long mailbox_id, unsigned long long lo,
                                   unsigned long long hi, STORE_MESSAGE **messages, size_t *count);

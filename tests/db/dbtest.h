@@ -116,8 +116,9 @@ static inline void *dbtest_blocked_thread(void *arg)
 {
     DB *db = dbtest_open();
 
-    if (db_exec(db, "SET SESSION innodb_lock_wait_timeout = 1", "") < 0)
-        dbtest_die(db, "innodb_lock_wait_timeout");
+    /* Row locks (InnoDB's wait) and table locks (the metadata lock's) both give up soon. */
+    if (db_exec(db, "SET SESSION innodb_lock_wait_timeout = 1, lock_wait_timeout = 1", "") < 0)
+        dbtest_die(db, "lock wait timeouts");
     int rc = dbtest_blocked_calls.call(db, (long)arg);
     pthread_mutex_lock(&dbtest_blocked_calls.lock);
     if (rc != 0)
@@ -132,11 +133,20 @@ static inline void *dbtest_blocked_thread(void *arg)
 }
 
 /*
- * While db holds the row that lock_sql (SELECT ... FOR UPDATE, one string parameter key)
- * selects, n threads each call call() once on a connection of their own whose lock waits
- * end after a second. *failed: how many calls failed; *told: how many of their connections
- * then tell the lock wait as their reason.
+ * While something else holds a lock they need, n threads each call call() once on a
+ * connection of their own whose lock waits end after a second. *failed: how many calls
+ * failed; *told: how many of their connections then tell the lock wait as their reason.
  */
+static inline void dbtest_blocked_run(int n, DBTEST_CALL call, int *failed, int *told)
+{
+    dbtest_blocked_calls.call = call;
+    dbtest_blocked_calls.failed = dbtest_blocked_calls.told = 0;
+    dbtest_threads(n, dbtest_blocked_thread);
+    *failed = dbtest_blocked_calls.failed;
+    *told = dbtest_blocked_calls.told;
+}
+
+/* dbtest_blocked_run() while db holds the row lock_sql (SELECT ... FOR UPDATE, key) selects. */
 static inline void dbtest_blocked(DB *db, const char *lock_sql, const char *key, int n,
                                   DBTEST_CALL call, int *failed, int *told)
 {
@@ -145,12 +155,8 @@ static inline void dbtest_blocked(DB *db, const char *lock_sql, const char *key,
     if (db_begin(db) != 0 || db_query(db, &res, lock_sql, "s", key) != 0 || db_rows(res) != 1)
         dbtest_die(db, "holding the row");
     db_result_free(res);
-    dbtest_blocked_calls.call = call;
-    dbtest_blocked_calls.failed = dbtest_blocked_calls.told = 0;
-    dbtest_threads(n, dbtest_blocked_thread);
+    dbtest_blocked_run(n, call, failed, told);
     db_rollback(db);
-    *failed = dbtest_blocked_calls.failed;
-    *told = dbtest_blocked_calls.told;
 }
 
 #endif
