@@ -5,16 +5,21 @@
  *	the FastCGI loop of every route binary (see http.h)
  * DESCRIPTION
  *	A process runs cfg.http_threads workers, each with its own FCGX_Request
- *	and its own http_impl, taking turns at FCGX_Accept_r() under one mutex
- *	(libfcgi's threaded example does the same: accept() on the shared
- *	listening socket is not serialised everywhere). So a request that
+ *	and its own http_impl, all calling FCGX_Accept_r() on the one listening
+ *	socket. libfcgi's threaded example takes a mutex around it because
+ *	accept() is not safe from many threads everywhere; on Linux it is, and
+ *	the kernel wakes one waiter a connection, where the mutex added a second
+ *	hand-over (a thread woken from the mutex) to every request. So a request that
  *	waits for mail (wait=N) holds one worker, not the whole process; the
  *	web server still runs several processes. Handlers must therefore keep
  *	no unguarded static state: lib/api.c keeps one database connection per
  *	thread. All per-request memory is freed before the worker's next accept.
  *
  *	Of those workers, at most cfg.http_active take requests and work on them
- *	at once; the others wait their turn before accept(). On a host with a
+ *	at once; the others wait their turn before accept(). A worker keeps its
+ *	turn from one request to the next (handing it over at every request woke
+ *	a sleeping worker and put this one to sleep: two context switches a
+ *	request for nothing). On a host with a
  *	few cores, sixteen requests of a process sharing the CPU and MariaDB at
  *	once finished no sooner on average than eight, and a few of them much
  *	later: make bench's inbox read, p99 35-43 ms with sixteen, 15-18 ms with
@@ -403,8 +408,6 @@ static void http_handle(struct http_impl *impl, const HTTP_ROUTE *routes)
     impl->at_finish = NULL;
 }
 
-static pthread_mutex_t http_accept_lock = PTHREAD_MUTEX_INITIALIZER;
-
 static pthread_mutex_t http_turn_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t http_turn_free = PTHREAD_COND_INITIALIZER;
 static long http_turns_taken;
@@ -425,6 +428,23 @@ static void http_turn_give(void)
     http_turns_taken--;
     pthread_cond_signal(&http_turn_free);
     pthread_mutex_unlock(&http_turn_lock);
+}
+
+/*
+ * After a request: keep the turn (1) for the next, unless more than http_active are
+ * taken (a wait came back, http_wait_end()): then give it back (0).
+ */
+static int http_turn_keep(void)
+{
+    int keep;
+
+    pthread_mutex_lock(&http_turn_lock);
+    if ((keep = http_turns_taken <= cfg.http_active) == 0) {
+        http_turns_taken--;
+        pthread_cond_signal(&http_turn_free);
+    }
+    pthread_mutex_unlock(&http_turn_lock);
+    return keep;
 }
 
 void http_wait_begin(void)
@@ -464,18 +484,18 @@ static void *http_worker(void *arg)
     if (impl == NULL)
         log_fatal("out of memory");
     FCGX_InitRequest(&impl->fcgx, 0, 0);
-    for (;;) {
-        http_turn_take();
-        pthread_mutex_lock(&http_accept_lock);
-        int rc = FCGX_Accept_r(&impl->fcgx);
-        pthread_mutex_unlock(&http_accept_lock);
-        if (rc < 0) {
+    for (int turn = 0;;) {
+        if (!turn) {
+            http_turn_take();
+            turn = 1;
+        }
+        if (FCGX_Accept_r(&impl->fcgx) < 0) {
             http_turn_give();
             break;
         }
         http_handle(impl, routes);
         FCGX_Finish_r(&impl->fcgx);
-        http_turn_give();
+        turn = http_turn_keep();
     }
     FCGX_Free(&impl->fcgx, 1);
     free(impl);
