@@ -5,9 +5,12 @@
  *	mailboxes, and the reads of their messages (see store.h)
  *--*/
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json.h>
 
 #include "batch.h"
 #include "log.h"
@@ -27,9 +30,10 @@ static void store_mailbox_from_row(const DB_RESULT *res, size_t row, STORE_MAILB
 
 /*
  * The generates of one account that come while one of its transactions is on its way go
- * together (batch(3)): one transaction debits and inserts for each in turn and one commit
- * ends them all, where each used to queue for the account row's lock and pay a commit of
- * its own. Each still has its own outcome: the debit happens only when the balance covers
+ * together (batch(3)): one transaction debits and inserts for them all (at once when the
+ * balance covers all and no address is taken, else for each in turn) and one commit ends
+ * them all, where each used to queue for the account row's lock and pay a commit of its
+ * own. Each still has its own outcome: the debit happens only when the balance covers
  * it (402 for the ones it no longer covers), and a member whose address is taken gets its
  * debit back in the same transaction (409).
  */
@@ -91,10 +95,120 @@ static int store_mailbox_create_one(DB *db, struct store_mailbox_new *m)
     return (int)rc;
 }
 
+/* A DECIMAL(18,6) as MariaDB writes it ("12.340000") in millionths; -1 when not one. */
+static int store_micros(const char *text, long long *micros)
+{
+    long long whole = 0, frac = 0;
+    int digits = 0, negative = *text == '-';
+    const char *p = text + negative;
+
+    if (!isdigit((unsigned char)*p))
+        return -1;
+    for (; isdigit((unsigned char)*p); p++)
+        whole = whole * 10 + (*p - '0');
+    if (*p == '.')
+        for (p++; isdigit((unsigned char)*p) && digits < 6; p++, digits++)
+            frac = frac * 10 + (*p - '0');
+    if (*p != '\0' || digits != 6)
+        return -1;
+    *micros = (whole * 1000000 + frac) * (negative ? -1 : 1);
+    return 0;
+}
+
+/*
+ * The common case of a batch in three statements, whatever its size: the balance covers
+ * every member and no address is taken. One debit of them all; one INSERT of all their
+ * rows, read from a JSON array (so the statement is the same for any size and prepared
+ * once), handing back each row and the balance after the last debit. A member's balance
+ * is that plus the prices of the members after it, as if they had run one after another.
+ * STORE_NOFUNDS or DB_EDUP: nothing of it is left (the debit given back), and the caller
+ * goes member by member.
+ */
+static int store_mailbox_create_all(DB *db, const struct store_mailbox_batch *batch)
+{
+    const struct store_mailbox_new *first = batch->members[0];
+    unsigned long long account_id = first->who->account_id;
+    long long n = (long long)batch->count;
+    DB_RESULT *res = NULL;
+
+    json_object *rows = json_object_new_array();
+    for (size_t i = 0; i < batch->count; i++) {
+        const struct store_mailbox_new *m = batch->members[i];
+        if (strcmp(m->price, first->price) != 0) {
+            json_object_put(rows);
+            return DB_EDUP;                 /* not one price: member by member */
+        }
+        json_object *row = json_object_new_object();
+        json_object_object_add(row, "a", json_object_new_string(m->address));
+        json_object_object_add(row, "d", json_object_new_uint64(m->domain->id));
+        json_object_object_add(row, "k", json_object_new_uint64(m->who->key_id));
+        json_object_array_add(rows, row);
+    }
+    long long rc = db_exec(db,
+                           "UPDATE accounts SET balance = (@tempmail_balance := balance"
+                           " - CAST(? AS DECIMAL(18,6)) * ?)"
+                           " WHERE id = ? AND balance >= CAST(? AS DECIMAL(18,6)) * ?",
+                           "siusi", first->price, n, account_id, first->price, n);
+    if (rc <= 0) {
+        json_object_put(rows);
+        return rc == 0 ? STORE_NOFUNDS : (int)rc;
+    }
+    rc = db_query(db, &res,
+                  "INSERT INTO mailboxes (address, domain_id, account_id, api_key_id, created_at)"
+                  " SELECT j.address, j.domain_id, ?, NULLIF(j.key_id, 0), UTC_TIMESTAMP(3)"
+                  " FROM JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY,"
+                  "  address VARCHAR(320) PATH '$.a', domain_id BIGINT UNSIGNED PATH '$.d',"
+                  "  key_id BIGINT UNSIGNED PATH '$.k')) j"
+                  " ORDER BY j.n"
+                  " RETURNING id, account_id, api_key_id, domain_id, address, created_at,"
+                  " CAST(@tempmail_balance AS DECIMAL(18,6)), CAST(? AS DECIMAL(18,6))",
+                  "uss", account_id, json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN),
+                  first->price);
+    json_object_put(rows);
+    if (rc == DB_EDUP) {
+        /* One of them is taken: the INSERT undid itself; give the debit back too. */
+        if (db_exec(db, "UPDATE accounts SET balance = balance + CAST(? AS DECIMAL(18,6)) * ?"
+                        " WHERE id = ?", "siu", first->price, n, account_id) != 1)
+            return DB_EFAIL;
+        return DB_EDUP;
+    }
+    if (rc != 0)
+        return (int)rc;
+    long long after, price;
+    if (db_rows(res) != batch->count || store_micros(db_get(res, 0, 6), &after) != 0
+        || store_micros(db_get(res, 0, 7), &price) != 0) {
+        db_result_free(res);
+        return DB_EFAIL;
+    }
+    /* Each row to the member whose address it has; member i was debited before i + 1. */
+    for (size_t i = 0; i < batch->count; i++) {
+        struct store_mailbox_new *m = batch->members[i];
+        long long balance = after + (n - 1 - (long long)i) * price;
+        size_t row;
+        for (row = 0; row < db_rows(res) && strcmp(db_get(res, row, 4), m->address) != 0; row++)
+            ;
+        if (row == db_rows(res)) {
+            db_result_free(res);
+            return DB_EFAIL;
+        }
+        store_mailbox_from_row(res, row, m->made);
+        snprintf(m->new_balance, m->balance_len, "%lld.%06lld", balance / 1000000,
+                 balance % 1000000);
+        m->rc = 0;
+    }
+    db_result_free(res);
+    return 0;
+}
+
 static int store_mailbox_create_txn(DB *db, void *arg)
 {
     const struct store_mailbox_batch *batch = arg;
 
+    if (batch->count > 1) {
+        int rc = store_mailbox_create_all(db, batch);
+        if (rc != STORE_NOFUNDS && rc != DB_EDUP)
+            return rc;                      /* made, all of them; or the transaction failed */
+    }
     for (size_t i = 0; i < batch->count; i++) {
         struct store_mailbox_new *m = batch->members[i];
         if ((m->rc = store_mailbox_create_one(db, m)) != 0 && m->rc != STORE_NOFUNDS

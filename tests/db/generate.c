@@ -14,6 +14,8 @@
  *      they had run one after another;
  *   3. the rest were told why: the taken address (DB_EDUP) or the balance (STORE_NOFUNDS);
  *   4. at most half as many transactions as calls ran: calls that came together shared one;
+ *      and fewer INSERTs than mailboxes made: a batch whose members all fit in the balance
+ *      and whose addresses are free inserts them with one statement;
  *   5. while another transaction holds the account's row, BLOCKED threads (each with a lock
  *      wait of a second) all fail, and each connection tells the lock wait as its reason,
  *      also those whose transaction another thread ran for them.
@@ -40,6 +42,7 @@ static STORE_PRINCIPAL who;
 static STORE_DOMAIN domain;
 static char taken[ADDRESS_MAX + 1];
 static int made, taken_told, nofunds, other;
+static long long com_insert;            /* the threads' sessions' INSERTs (also ... SELECT) */
 static int balance_seen[FUNDED];        /* thousandths of the balance handed back */
 static pthread_mutex_t tally = PTHREAD_MUTEX_INITIALIZER;
 
@@ -47,6 +50,8 @@ static void *generator(void *arg)
 {
     long t = (long)arg;
     DB *db = dbtest_open();
+    long long inserts = dbtest_session_status(db, "COM_INSERT")
+                        + dbtest_session_status(db, "COM_INSERT_SELECT");
 
     for (int i = 0; i < CALLS; i++) {
         char address[ADDRESS_MAX + 1], balance[32] = "";
@@ -73,6 +78,11 @@ static void *generator(void *arg)
         }
         pthread_mutex_unlock(&tally);
     }
+    inserts = dbtest_session_status(db, "COM_INSERT")
+              + dbtest_session_status(db, "COM_INSERT_SELECT") - inserts;
+    pthread_mutex_lock(&tally);
+    com_insert += inserts;
+    pthread_mutex_unlock(&tally);
     db_close(db);
     return NULL;
 }
@@ -121,8 +131,8 @@ int main(void)
     long long left = dbtest_number(db, "SELECT CAST(balance * 1000 AS SIGNED) FROM accounts"
                                        " WHERE id = ?", (long long)who.account_id);
     printf("# %d calls: %d made, %d taken, %d without funds, %d other; %lld transactions;"
-           " %lld mailboxes, balance %lld thousandths\n", THREADS * CALLS, made, taken_told, nofunds,
-           other, runs, boxes, left);
+           " %lld mailboxes, balance %lld thousandths; %lld INSERTs\n", THREADS * CALLS, made,
+           taken_told, nofunds, other, runs, boxes, left, com_insert);
     check(made == FUNDED && boxes == FUNDED && left == 0, "1: exactly the funded ones made, balance 0");
     int once = 1;
     for (int i = 0; i < FUNDED; i++)
@@ -135,6 +145,7 @@ int main(void)
     check(other == 0 && made + taken_told + nofunds == THREADS * CALLS && taken_told > 0,
           "3: the others were told: taken, or no funds");
     check(runs <= THREADS * CALLS / 2, "4: at most half as many transactions as calls");
+    check(com_insert < made, "4: fewer INSERT statements than mailboxes made");
 
     /* 5 */
     char account[24];
