@@ -138,7 +138,7 @@ int api_limit_ip(HTTP_REQUEST *req, DB *db, const char *what, long limit)
  * rate counter for them all, each request still counted once with its own place in the
  * count. 32 connections of one key each paid MariaDB the lookup, and the lookup and the
  * count were two waits of their own (make bench, issue 9). A member's lookup begins after
- * its request came, so a key revoked before a request is refused to it (store.h).
+ * its request came, so a key revoked before a request is refused to it (store_key.c).
  */
 struct api_key_request {
     DB *db;                                 /* the request's own connection */

@@ -95,12 +95,15 @@ static int store_mailbox_create_one(DB *db, struct store_mailbox_new *m)
     return (int)rc;
 }
 
-/* A DECIMAL(18,6) as MariaDB writes it ("12.340000") in millionths; -1 when not one. */
+/*
+ * A DECIMAL(18,6) of at least 0 as MariaDB writes it ("12.340000") in millionths; -1 when
+ * not one. 18 digits fit a long long.
+ */
 static int store_micros(const char *text, long long *micros)
 {
     long long whole = 0, frac = 0;
-    int digits = 0, negative = *text == '-';
-    const char *p = text + negative;
+    int digits = 0;
+    const char *p = text;
 
     if (!isdigit((unsigned char)*p))
         return -1;
@@ -111,18 +114,21 @@ static int store_micros(const char *text, long long *micros)
             frac = frac * 10 + (*p - '0');
     if (*p != '\0' || digits != 6)
         return -1;
-    *micros = (whole * 1000000 + frac) * (negative ? -1 : 1);
+    *micros = whole * 1000000 + frac;
     return 0;
 }
+
+#define STORE_CREATE_EACH   1               /* store_mailbox_create_all(): member by member */
 
 /*
  * The common case of a batch in three statements, whatever its size: the balance covers
  * every member and no address is taken. One debit of them all; one INSERT of all their
  * rows, read from a JSON array (so the statement is the same for any size and prepared
  * once), handing back each row and the balance after the last debit. A member's balance
- * is that plus the prices of the members after it, as if they had run one after another.
- * STORE_NOFUNDS or DB_EDUP: nothing of it is left (the debit given back), and the caller
- * goes member by member.
+ * is that plus the prices of the members after it, as if they had run one after another
+ * (the debit leaves at least 0, so every balance is one store_micros() reads).
+ * STORE_CREATE_EACH when the balance is short or an address taken: nothing of it is left
+ * (the debit given back), and the caller goes member by member.
  */
 static int store_mailbox_create_all(DB *db, const struct store_mailbox_batch *batch)
 {
@@ -136,7 +142,7 @@ static int store_mailbox_create_all(DB *db, const struct store_mailbox_batch *ba
         const struct store_mailbox_new *m = batch->members[i];
         if (strcmp(m->price, first->price) != 0) {
             json_object_put(rows);
-            return DB_EDUP;                 /* not one price: member by member */
+            return STORE_CREATE_EACH;       /* not one price */
         }
         json_object *row = json_object_new_object();
         json_object_object_add(row, "a", json_object_new_string(m->address));
@@ -151,7 +157,7 @@ static int store_mailbox_create_all(DB *db, const struct store_mailbox_batch *ba
                            "siusi", first->price, n, account_id, first->price, n);
     if (rc <= 0) {
         json_object_put(rows);
-        return rc == 0 ? STORE_NOFUNDS : (int)rc;
+        return rc == 0 ? STORE_CREATE_EACH : (int)rc;
     }
     rc = db_query(db, &res,
                   "INSERT INTO mailboxes (address, domain_id, account_id, api_key_id, created_at)"
@@ -170,7 +176,7 @@ static int store_mailbox_create_all(DB *db, const struct store_mailbox_batch *ba
         if (db_exec(db, "UPDATE accounts SET balance = balance + CAST(? AS DECIMAL(18,6)) * ?"
                         " WHERE id = ?", "siu", first->price, n, account_id) != 1)
             return DB_EFAIL;
-        return DB_EDUP;
+        return STORE_CREATE_EACH;
     }
     if (rc != 0)
         return (int)rc;
@@ -206,7 +212,7 @@ static int store_mailbox_create_txn(DB *db, void *arg)
 
     if (batch->count > 1) {
         int rc = store_mailbox_create_all(db, batch);
-        if (rc != STORE_NOFUNDS && rc != DB_EDUP)
+        if (rc != STORE_CREATE_EACH)
             return rc;                      /* made, all of them; or the transaction failed */
     }
     for (size_t i = 0; i < batch->count; i++) {
