@@ -18,13 +18,16 @@
  *	static BATCH_TABLE table = BATCH_TABLE_INIT;
  * DESCRIPTION
  *	Requests that all change one database row (an account's rate counter, its
- *	balance) queue for that row's lock and each pay a commit. batch_run() lets
- *	those of one process go together: the caller whose key has nothing on its
- *	way runs at once; callers that come while a run of their key is on its way
- *	gather, and when it ends the first of them (the leader) runs them all with
- *	one call, run(context, args, n), args in the order they came, the leader's
- *	first. Nobody waits for a batch to fill, only for the run before it, which
- *	they would have waited for at the row's lock anyway.
+ *	balance) queue for that row's lock and each pay a commit; requests that read
+ *	the same rows (a key's account, an inbox's listing) each pay a statement.
+ *	batch_run() lets those of one process go together: the caller whose key has
+ *	nothing on its way runs at once; callers that come while a run of their key
+ *	is on its way gather, and when it ends the first of them (the leader) runs
+ *	them all with one call, run(context, args, n), args in the order they came,
+ *	the leader's first. Nobody waits for a batch to fill, only for the run
+ *	before it, which they would have waited for at the row's lock anyway. Nobody
+ *	joins a run already on its way: a run begins after every member came, so
+ *	what it reads is at least as new as each member's own read would have been.
  *
  *	run executes in the leader's thread with the leader's context (its database
  *	connection) and writes each outcome into its arg; batch_run() returns to
