@@ -313,6 +313,18 @@ static char *store_strdup(const char *s)
     return copy;
 }
 
+/* What a query of STORE_MESSAGE_COLUMNS gave (rc, res): its rows into *messages, or rc. */
+static int store_messages_taken(int rc, DB_RESULT *res, STORE_MESSAGE **messages, size_t *count)
+{
+    *messages = NULL;
+    *count = 0;
+    if (rc != 0)
+        return rc;
+    store_messages_from_result(res, messages, count);
+    db_result_free(res);
+    return 0;
+}
+
 int store_messages_of_mailbox(DB *db, unsigned long long mailbox_id, const char *since,
                               STORE_MESSAGE **messages, size_t *count)
 {
@@ -324,13 +336,7 @@ int store_messages_of_mailbox(DB *db, unsigned long long mailbox_id, const char 
                       " AND (? IS NULL OR m.received_at > ?)"
                       " ORDER BY m.received_at DESC, m.id DESC",
                       "uss", mailbox_id, since, since);
-    *messages = NULL;
-    *count = 0;
-    if (rc != 0)
-        return rc;
-    store_messages_from_result(res, messages, count);
-    db_result_free(res);
-    return 0;
+    return store_messages_taken(rc, res, messages, count);
 }
 
 /*
@@ -497,13 +503,7 @@ int store_messages_between(DB *db, unsigned long long mailbox_id, unsigned long 
                       " WHERE m.mailbox_id = ? AND m.id BETWEEN ? AND ?"
                       " AND m.expires_at > UTC_TIMESTAMP(3)",
                       "uuu", mailbox_id, lo, hi);
-    *messages = NULL;
-    *count = 0;
-    if (rc != 0)
-        return rc;
-    store_messages_from_result(res, messages, count);
-    db_result_free(res);
-    return 0;
+    return store_messages_taken(rc, res, messages, count);
 }
 
 int store_messages_after(DB *db, unsigned long long mailbox_id, unsigned long long after_id,
@@ -516,13 +516,7 @@ int store_messages_after(DB *db, unsigned long long mailbox_id, unsigned long lo
                       " WHERE m.mailbox_id = ? AND m.id > ? AND m.expires_at > UTC_TIMESTAMP(3)"
                       " ORDER BY m.id LIMIT ?",
                       "uui", mailbox_id, after_id, (long long)limit);
-    *messages = NULL;
-    *count = 0;
-    if (rc != 0)
-        return rc;
-    store_messages_from_result(res, messages, count);
-    db_result_free(res);
-    return 0;
+    return store_messages_taken(rc, res, messages, count);
 }
 
 int store_messages_last_id(DB *db, unsigned long long mailbox_id, unsigned long long *id)
