@@ -49,6 +49,7 @@ static const struct config_param config_params[] = {
     NUM(http_threads, "16", 1, 64),      /* http.c starts at most 64 */
     NUM(http_active, "8", 1, 64),
     NUM(event_stream_seconds, "300", 5, 3600),
+    NUM(event_stream_ping_seconds, "15", 1, 300),
     NUM(domain_claim_hours, "24", 1, 24L * 365),
     NUM(catch_all_max, "1000", 1, 100000000),
     STR(master_key_hash, ""),

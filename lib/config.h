@@ -54,6 +54,7 @@ struct config {
     long http_threads;          /* requests one route process serves at once (http.h) */
     long http_active;           /* of those, how many work at once; the others wait for mail */
     long event_stream_seconds;  /* an inbox event stream ends after this long (evstream.h) */
+    long event_stream_ping_seconds; /* a quiet stream sends ": ping" this often */
     long domain_claim_hours;    /* a pending custom domain holds its name this long */
     long catch_all_max;         /* live addresses a catch-all domain may make by mail */
     char *master_key_hash;      /* hex SHA-256 of the admin master key, or empty */

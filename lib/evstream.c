@@ -132,7 +132,7 @@ void evstream_serve(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id,
     if (http_stream_begin(req, "text/event-stream; charset=utf-8") != 0
         || http_stream_write(req, hello, strlen(hello)) != 0)
         goto out;
-    long last_write = monotime_ms();
+    long last_write = monotime_ms(), ping_ms = cfg.event_stream_ping_seconds * 1000;
     for (;;) {
         unsigned long long before = cursor;
         if (evstream_send_new(req, db, mailbox_id, &cursor, to_json) != 0)
@@ -142,12 +142,12 @@ void evstream_serve(HTTP_REQUEST *req, DB *db, unsigned long long mailbox_id,
             last_write = now;
         if (now >= end)
             break;
-        if (now - last_write >= EVSTREAM_PING_MS) {
+        if (now - last_write >= ping_ms) {
             if (http_stream_write(req, ": ping\n\n", 8) != 0)
                 break;
             last_write = now;
         }
-        long left = end - now, quiet = last_write + EVSTREAM_PING_MS - now;
+        long left = end - now, quiet = last_write + ping_ms - now;
         long ms = quiet < left ? quiet : left;
         int woke;
         http_wait_begin();

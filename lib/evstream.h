@@ -46,8 +46,10 @@
  *	newest one at opening when no cursor was given: only new mail), then
  *	waits for the milter's arrival signal (arrival.h) and sends what came,
  *	reading the database once per wake-up and never on a timer. Without
- *	an event for EVSTREAM_PING_MS it sends the comment ": ping" so that
- *	proxies keep the connection. After cfg.event_stream_seconds it ends the
+ *	an event for cfg.event_stream_ping_seconds it sends the comment ": ping"
+ *	so that proxies keep the connection, and so that a web server that does
+ *	not pass a hang-up on (mod_proxy_fcgi, mod_fcgid) lets the stream's
+ *	thread go at that write at the latest. After cfg.event_stream_seconds it ends the
  *	response; the client reconnects with Last-Event-ID and misses nothing.
  *	It stops at once when the web server hangs up.
  * DIAGNOSTICS
@@ -55,7 +57,8 @@
  *	503 answered. A database failure during the stream is logged and ends
  *	it (the client reconnects).
  * CONFIGURATION PARAMETERS
- *	event_stream_seconds (default 300), http_threads.
+ *	event_stream_seconds (default 300), event_stream_ping_seconds (15),
+ *	http_threads.
  *--*/
 
 #include <json.h>
@@ -64,7 +67,6 @@
 #include "http.h"
 #include "store.h"
 
-#define EVSTREAM_PING_MS    15000
 #define EVSTREAM_BATCH      100         /* messages read and sent at a time */
 #define EVSTREAM_RETRY_MS   1000        /* the reconnect delay suggested to EventSource */
 

@@ -266,8 +266,9 @@ def test_other_requests_are_answered_while_streams_are_open(account, smtp_addr):
 
 
 def test_a_quiet_stream_sends_keep_alive_comments(account):
-    """Without mail the stream still speaks (": ping", every 15 s), so that proxies and
-    browsers keep it open; read through the web server, so its buffering would show here."""
+    """Without mail the stream still speaks (": ping", every event_stream_ping_seconds: 2 in
+    the local stack, 15 by default), so that proxies and browsers keep it open; read through
+    the web server, so its buffering would show here."""
     address = new_address(account)
     s = open_stream(account, mail_path(address))
     try:
@@ -322,11 +323,14 @@ def own_mail_fcgi(tmp_path):
 
 def test_the_stream_ends_after_event_stream_seconds(own_mail_fcgi, account):
     """The stream is bounded, so that no worker is held for ever (the client reconnects with
-    Last-Event-ID): with event_stream_seconds = 5 the response ends by itself."""
-    call = own_mail_fcgi("event_stream_seconds = 5")
+    Last-Event-ID): with event_stream_seconds = 5 the response ends by itself. Quiet, it
+    pings as often as event_stream_ping_seconds says: at 1, within those 5 s (at the
+    default 15 it would not)."""
+    call = own_mail_fcgi("event_stream_seconds = 5\nevent_stream_ping_seconds = 1")
     out = call(mail_path(new_address(account)), account.key).communicate(timeout=60)[0].decode()
     assert "Status: 200" in out and "Content-Type: text/event-stream" in out, out
     assert "Cache-Control: no-cache" in out and "retry: 1000" in out and ": open" in out
+    assert ": ping" in out, out
 
 
 def test_streams_never_take_every_thread_of_a_process(own_mail_fcgi, account):

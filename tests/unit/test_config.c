@@ -21,6 +21,7 @@ static void defaults(void **state)
     assert_int_equal(cfg.max_message_size, 25 * 1024 * 1024);
     assert_int_equal(cfg.rate_free, 100);
     assert_int_equal(cfg.rate_pro, 1000);
+    assert_int_equal(cfg.event_stream_ping_seconds, 15);
 }
 
 static void lines(void **state)
