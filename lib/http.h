@@ -23,6 +23,9 @@
  *	void	http_add_header(HTTP_REQUEST *req, const char *name, const char *value);
  *	void	http_respond(HTTP_REQUEST *req, int status, const char *content_type,
  *			const char *body, size_t len);
+ *	void	http_respond_parts(HTTP_REQUEST *req, int status,
+ *			const char *content_type, const struct iovec *parts,
+ *			size_t nparts);
  *	const char *http_status_text(int status);
  *	int	http_peer_fd(const HTTP_REQUEST *req);
  *	void	http_at_finish(HTTP_REQUEST *req, void (*fn)(void));
@@ -43,6 +46,8 @@
  *
  *	A handler must answer exactly once, with http_respond() or the reply_*
  *	functions of reply.h; http_add_header() before that adds a header line.
+ *	http_respond_parts() answers the concatenation of nparts pieces, so
+ *	that a large answer made of pieces is never copied into one buffer.
  *	http_header() takes a header name in any case ("X-API-Key") and returns
  *	its value or NULL. http_query() copies the decoded value of a query
  *	parameter into buf and returns 1, or 0 when absent, or -1 when it does not
@@ -76,6 +81,7 @@
  *--*/
 
 #include <stddef.h>
+#include <sys/uio.h>
 
 #define HTTP_MAX_PARAMS 4
 
@@ -110,6 +116,8 @@ extern int http_cookie_find(const char *header, const char *name, char *buf, siz
 extern void http_add_header(HTTP_REQUEST *req, const char *name, const char *value);
 extern void http_respond(HTTP_REQUEST *req, int status, const char *content_type,
                          const char *body, size_t len);
+extern void http_respond_parts(HTTP_REQUEST *req, int status, const char *content_type,
+                               const struct iovec *parts, size_t nparts);
 extern const char *http_status_text(int status);
 extern int http_peer_fd(const HTTP_REQUEST *req);
 extern void http_wait_begin(void);

@@ -110,9 +110,22 @@ struct inbox_part {
     size_t len;
 };
 
+/* A message the cache did not hold: its key, and its place in the answer. */
+struct inbox_want {
+    unsigned long long id;
+    const char *uuid;
+    size_t at;
+};
+
 static int inbox_row_order(const void *a, const void *b)
 {
     unsigned long long x = ((const STORE_MESSAGE *)a)->id, y = ((const STORE_MESSAGE *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static int inbox_want_order(const void *a, const void *b)
+{
+    unsigned long long x = ((const struct inbox_want *)a)->id, y = ((const struct inbox_want *)b)->id;
     return x < y ? -1 : x > y;
 }
 
@@ -131,13 +144,30 @@ static void inbox_render_part(int kind, INBOX_RENDER render, const STORE_MESSAGE
     rendercache_put(kind, m->id, m->uuid, part->json, part->len);
 }
 
+/*
+ * Render the wanted messages found among rows. One not found (deleted or expired
+ * between the read of the ids and this one) stays NULL: it is not listed.
+ */
+static void inbox_render_found(STORE_MESSAGE *rows, size_t nrows, const struct inbox_want *want,
+                               size_t nwant, struct inbox_part *parts, int kind,
+                               INBOX_RENDER render)
+{
+    qsort(rows, nrows, sizeof(*rows), inbox_row_order);
+    for (size_t i = 0; i < nwant; i++) {
+        STORE_MESSAGE key = { .id = want[i].id };
+        const STORE_MESSAGE *m = bsearch(&key, rows, nrows, sizeof(*rows), inbox_row_order);
+        if (m != NULL && strcmp(m->uuid, want[i].uuid) == 0)
+            inbox_render_part(kind, render, m, &parts[want[i].at]);
+    }
+}
+
 int inbox_reply(HTTP_REQUEST *req, DB *db, const char *address, unsigned long long account_id,
                 const char *since, long wait, const char *list, int kind, INBOX_RENDER render)
 {
-    unsigned long long mailbox_id = 0, lo = ULLONG_MAX, hi = 0;
+    unsigned long long mailbox_id = 0;
     STORE_MESSAGE_KEY *keys = NULL;
     STORE_MESSAGE *rows = NULL;
-    size_t n = 0, nrows = 0;
+    size_t n = 0, nrows = 0, nwant = 0;
     int rc;
 
     if (wait > 0) {
@@ -156,53 +186,59 @@ int inbox_reply(HTTP_REQUEST *req, DB *db, const char *address, unsigned long lo
     }
 
     struct inbox_part *parts = calloc(n > 0 ? n : 1, sizeof(*parts));
-    if (parts == NULL)
+    struct inbox_want *want = malloc((n > 0 ? n : 1) * sizeof(*want));
+    if (parts == NULL || want == NULL)
         log_fatal("out of memory");
     for (size_t i = 0; i < n; i++) {
         parts[i].json = rendercache_copy(kind, keys[i].id, keys[i].uuid, &parts[i].len);
-        if (parts[i].json == NULL) {
-            lo = keys[i].id < lo ? keys[i].id : lo;
-            hi = keys[i].id > hi ? keys[i].id : hi;
-        }
+        if (parts[i].json == NULL)
+            want[nwant++] = (struct inbox_want) { keys[i].id, keys[i].uuid, i };
     }
-    /* The ones not kept: their rows (read now, unless wait= read them), rendered. */
-    if (lo <= hi && rows == NULL
-        && (rc = store_messages_between(db, mailbox_id, lo, hi, &rows, &nrows)) != 0)
-        goto out;
-    if (lo <= hi) {
-        qsort(rows, nrows, sizeof(*rows), inbox_row_order);
-        for (size_t i = 0; i < n; i++) {
-            STORE_MESSAGE key = { .id = keys[i].id };
-            const STORE_MESSAGE *m;
-            /* Not found: deleted or expired between the two reads, so not listed. */
-            if (parts[i].json == NULL
-                && (m = bsearch(&key, rows, nrows, sizeof(*rows), inbox_row_order)) != NULL
-                && strcmp(m->uuid, keys[i].uuid) == 0)
-                inbox_render_part(kind, render, m, &parts[i]);
+    /*
+     * The ones not kept: their rows (wait= read them all), rendered. Otherwise they are
+     * read INBOX_READ_PAGE at a time in id order, so that an inbox of thousands never has
+     * all its rows, as well as all their JSON, in memory at once.
+     */
+    if (nwant > 0 && rows != NULL)
+        inbox_render_found(rows, nrows, want, nwant, parts, kind, render);
+    else if (nwant > 0) {
+        qsort(want, nwant, sizeof(*want), inbox_want_order);
+        for (size_t at = 0; at < nwant; at += INBOX_READ_PAGE) {
+            size_t page = nwant - at < INBOX_READ_PAGE ? nwant - at : INBOX_READ_PAGE;
+            if ((rc = store_messages_between(db, mailbox_id, want[at].id,
+                                             want[at + page - 1].id, &rows, &nrows)) != 0)
+                goto out;
+            inbox_render_found(rows, nrows, want + at, page, parts, kind, render);
+            store_messages_free(rows, nrows);
+            rows = NULL;
+            nrows = 0;
         }
     }
 
-    struct printbuf *out = printbuf_new();
-    if (out == NULL)
+    /* {"list":[part,part,...]}, written from the parts as they are. */
+    char head[64];
+    size_t nv = 0;
+    struct iovec *v = malloc((2 * n + 2) * sizeof(*v));
+    if (v == NULL)
         log_fatal("out of memory");
-    sprintbuf(out, "{\"%s\":[", list);
-    int first = 1;
+    snprintf(head, sizeof(head), "{\"%s\":[", list);
+    v[nv++] = (struct iovec) { head, strlen(head) };
     for (size_t i = 0; i < n; i++) {
         if (parts[i].json == NULL)
             continue;
-        if (!first)
-            printbuf_memappend(out, ",", 1);
-        printbuf_memappend(out, parts[i].json, (int)parts[i].len);
-        first = 0;
+        if (nv > 1)
+            v[nv++] = (struct iovec) { ",", 1 };
+        v[nv++] = (struct iovec) { parts[i].json, parts[i].len };
     }
-    printbuf_memappend(out, "]}", 2);
-    http_respond(req, 200, "application/json", out->buf, (size_t)out->bpos);
-    printbuf_free(out);
+    v[nv++] = (struct iovec) { "]}", 2 };
+    http_respond_parts(req, 200, "application/json", v, nv);
+    free(v);
     rc = 0;
 out:
     for (size_t i = 0; i < n; i++)
         free(parts[i].json);
     free(parts);
+    free(want);
     free(keys);
     store_messages_free(rows, nrows);
     return rc;

@@ -68,6 +68,7 @@
 
 #define INBOX_WAIT_MAX      60
 #define INBOX_FALLBACK_MS   1000
+#define INBOX_READ_PAGE     100         /* rows of unkept messages read at a time */
 
 extern int inbox_query_since(HTTP_REQUEST *req, char *sql, size_t len);
 extern int inbox_query_wait(HTTP_REQUEST *req, long *seconds);
