@@ -141,9 +141,10 @@ web:
 # Captures stored in groups (tests/db/group.c). Concurrent rate-limit hits sharing upserts
 # (tests/db/ratelimit.c), concurrent generates sharing transactions (tests/db/generate.c),
 # concurrent requests of one key sharing its lookup (tests/db/keyauth.c) and of one inbox
-# sharing its listing (tests/db/listing.c).
+# sharing its listing (tests/db/listing.c). Which connections the route pool closes for
+# the large rows they read (tests/db/heavy.c).
 DB_TESTS    := tests/db/retry tests/db/lease tests/db/purge tests/db/arrivals tests/db/group \
-               tests/db/ratelimit tests/db/generate tests/db/keyauth tests/db/listing
+               tests/db/ratelimit tests/db/generate tests/db/keyauth tests/db/listing tests/db/heavy
 
 # Each against the stack (var/stack.env); lease takes two milters' configurations.
 db-test: $(DB_TESTS)

@@ -60,7 +60,8 @@ static void api_db_release(void)
         api_nidle -= nstale;
         memmove(api_idle, api_idle + nstale, (size_t)api_nidle * sizeof(api_idle[0]));
     }
-    if (db != NULL && api_nidle < API_IDLE_MAX) {
+    /* One that read a large row keeps a buffer that large until closed (db_heavy()). */
+    if (db != NULL && !db_heavy(db) && api_nidle < API_IDLE_MAX) {
         api_idle[api_nidle].db = db;
         api_idle[api_nidle].since = now;
         api_nidle++;

@@ -46,6 +46,7 @@ struct db {
     int in_txn;
     int conflict;               /* a deadlock or lock wait timeout inside the open transaction */
     unsigned long retries;      /* statements and transactions run again after one */
+    int heavy;                  /* read a row of DB_HEAVY_ROW bytes or more (db_heavy()) */
     int last_errno;
     char last_error[512];
 };
@@ -520,6 +521,8 @@ static int db_fetch_rows(DB *db, MYSQL_STMT *stmt, DB_RESULT *res)
             if (nulls[c])
                 continue;
             cell->len = lengths[c];
+            if (cell->len >= DB_HEAVY_ROW)
+                db->heavy = 1;
             cell->data = malloc(cell->len + 1);
             if (cell->data == NULL)
                 log_fatal("db: out of memory");
@@ -686,6 +689,11 @@ void db_result_free(DB_RESULT *res)
             free(res->cells[i].data);
     free(res->cells);
     free(res);
+}
+
+int db_heavy(const DB *db)
+{
+    return db->heavy;
 }
 
 int db_errno(const DB *db)

@@ -34,6 +34,7 @@
  *
  *	int	db_errno(const DB *db);
  *	const char *db_error(const DB *db);
+ *	int	db_heavy(const DB *db);
  * DESCRIPTION
  *	A DB is one connection, used by one thread at a time, with the session in
  *	UTC. Only lib/store*.c calls the statement functions: the SQL of the
@@ -89,6 +90,11 @@
  *	db_txn() runs the whole again. db_begin(), db_commit() and db_rollback()
  *	are its parts; use db_txn() rather than them. db_retries() counts the
  *	re-runs of this connection, for tests and logs.
+ *	db_heavy() tells whether the connection has read a row of DB_HEAVY_ROW
+ *	bytes or more. MariaDB Connector/C grows a connection's network buffer
+ *	to the largest packet it has read and never shrinks it, so such a
+ *	connection holds that much memory (20 MB after a 20 MB raw message)
+ *	until it is closed: a pool closes it rather than keeping it idle.
  * DIAGNOSTICS
  *	db_open() returns NULL with a reason in err. db_exec() returns the
  *	affected row count, or DB_EDUP when a unique key was violated, or DB_EFAIL
@@ -108,6 +114,7 @@ typedef struct db DB;
 typedef struct db_result DB_RESULT;
 
 #define DB_EFAIL    (-1)
+#define DB_HEAVY_ROW    (1024 * 1024)
 #define DB_EDUP     (-2)
 
 extern DB *db_open(char *err, size_t errlen);
@@ -151,6 +158,7 @@ extern long long db_get_ll(const DB_RESULT *res, size_t row, unsigned col);
 extern void db_result_free(DB_RESULT *res);
 
 extern int db_errno(const DB *db);
+extern int db_heavy(const DB *db);
 extern const char *db_error(const DB *db);
 extern void db_take_error(DB *db, const DB *from);
 

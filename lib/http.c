@@ -35,7 +35,15 @@
  *	keeps the size of the largest answer it ever gave (a 10,000-message
  *	inbox of 43 MB left mail.fcgi at 90-140 MB). After such an answer the
  *	worker calls malloc_trim(), which hands the free pages of every arena
- *	back to the kernel. Ordinary answers never pay for it.
+ *	back to the kernel. Ordinary answers never pay for it. That is not
+ *	enough alone: glibc raises its mmap and trim thresholds after a large
+ *	block is freed (up to 32 and 64 MB), after which a 20 MB blob comes
+ *	from a thread's heap and, freed, stays at its top, which malloc_trim()
+ *	leaves alone in any arena but the main one (messages.fcgi kept 27 MB
+ *	after a 20 MB raw download). So the thresholds are set once, which
+ *	stops glibc moving them: blocks of HTTP_MMAP_THRESHOLD or more get
+ *	mappings of their own, unmapped when freed, and a heap gives back
+ *	free space at its top beyond HTTP_HEAP_KEEP.
  *
  *	SIGTERM shuts the listening socket: every worker finishes the request
  *	it has and stops; the process exits when they have, or after
@@ -66,6 +74,8 @@
 #define HTTP_PATH_MAX       2048
 #define HTTP_STOP_GRACE     3       /* seconds the workers get to finish after SIGTERM */
 #define HTTP_TRIM_AFTER     (1024 * 1024)   /* an answer this large: malloc_trim() after it */
+#define HTTP_MMAP_THRESHOLD (1024 * 1024)   /* blocks this large: a mapping each */
+#define HTTP_HEAP_KEEP      (8 * 1024 * 1024)   /* free top of a heap kept for reuse */
 
 struct http_impl {
     FCGX_Request fcgx;
@@ -538,6 +548,8 @@ int http_serve(const char *program, const HTTP_ROUTE *routes)
     log_open(program, 0);
     if (config_load(NULL, err, sizeof(err)) != 0)
         log_fatal("configuration: %s", err);
+    mallopt(M_MMAP_THRESHOLD, HTTP_MMAP_THRESHOLD);
+    mallopt(M_TRIM_THRESHOLD, HTTP_HEAP_KEEP);
     if (FCGX_Init() != 0)
         log_fatal("FCGX_Init failed");
 
