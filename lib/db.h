@@ -114,8 +114,9 @@ typedef struct db DB;
 typedef struct db_result DB_RESULT;
 
 #define DB_EFAIL    (-1)
-#define DB_HEAVY_ROW    (1024 * 1024)
 #define DB_EDUP     (-2)
+
+#define DB_HEAVY_ROW    (1024 * 1024)   /* bytes of one value that make a connection heavy */
 
 extern DB *db_open(char *err, size_t errlen);
 extern void db_close(DB *db);

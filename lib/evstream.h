@@ -49,8 +49,9 @@
  *	an event for cfg.event_stream_ping_seconds it sends the comment ": ping"
  *	so that proxies keep the connection, and so that a web server that does
  *	not pass a hang-up on (mod_proxy_fcgi, mod_fcgid) lets the stream's
- *	thread go at that write at the latest. After cfg.event_stream_seconds it ends the
- *	response; the client reconnects with Last-Event-ID and misses nothing.
+ *	thread go at that write at the latest. After cfg.event_stream_seconds
+ *	it ends the response; the client reconnects with Last-Event-ID and
+ *	misses nothing.
  *	It stops at once when the web server hangs up.
  * DIAGNOSTICS
  *	evstream_cursor() and evstream_admit() return 0, or -1 with the 400 or

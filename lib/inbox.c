@@ -5,7 +5,6 @@
  *	reading an inbox for the API: since, wait, extracted fields (see inbox.h)
  *--*/
 
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
