@@ -75,7 +75,10 @@
  *	failure) is retried after webhook_retry_base seconds, doubling after
  *	each failure up to an hour, with one last attempt at webhook_retry_for
  *	seconds after the message arrived; then the delivery is "failed".
- *	The log keeps finished deliveries webhook_log_keep seconds.
+ *	The log keeps finished deliveries webhook_log_keep seconds. At its
+ *	start, then hourly, the worker forgets older ones and fails the
+ *	deliveries a paused webhook has held longer than webhook_retry_for
+ *	(whatever the host's uptime: periodic(3)).
  *
  *	Options:
  *	-c config_file
@@ -129,6 +132,7 @@
 #include "db.h"
 #include "log.h"
 #include "monotime.h"
+#include "periodic.h"
 #include "privs.h"
 #include "store.h"
 #include "webhook.h"
@@ -159,19 +163,16 @@ struct job {
 static DB *db;
 static int locked;                  /* we hold WEBHOOKD_LOCK */
 static char holder[128];            /* our name as its holder: host:pid:webhookd */
-static time_t renewed_at;           /* when we last took or renewed it */
+static PERIODIC renewal = PERIODIC_NEVER;   /* the lock, taken or renewed at its last run */
 static unsigned long long cursor;
-static unsigned long long sample_id;/* the highest id seen at sample_at ... */
-static time_t sample_at;            /* ... which becomes the cursor WEBHOOKD_WINDOW later */
+static unsigned long long sample_id;/* the highest id seen when sampling last ran ... */
+static PERIODIC sampling = PERIODIC_NEVER;  /* ... which becomes the cursor WEBHOOKD_WINDOW later */
 static CURLM *multi;
 static struct job **jobs;           /* webhook_concurrency slots */
 static long in_flight;
 
-/* Milliseconds of the monotonic clock. */
-static time_t webhookd_now(void)
-{
-    return (time_t)(monotime_ms() / 1000);
-}
+/* Every "last done at" here is a PERIODIC (periodic(3)): never run means due. */
+#define WEBHOOKD_SECONDS(s) ((long long)(s) * 1000)
 
 /* The database failed: log why, drop the connection (and so the lock) to start afresh. */
 static void webhookd_db_failed(const char *what)
@@ -225,18 +226,15 @@ static int webhookd_scan(void)
     if ((going_on = cut == 1))
         return 1;
 
-    time_t now = webhookd_now();
-    if (sample_at == 0) {
-        sample_id = max_id;
-        sample_at = now;
-    } else if (now - sample_at >= WEBHOOKD_WINDOW) {
-        if (sample_id > cursor) {
+    long long now = monotime_ms();
+    if (periodic_due(&sampling, now, WEBHOOKD_SECONDS(WEBHOOKD_WINDOW))) {
+        if (sampling.ran && sample_id > cursor) {
             if (store_webhook_cursor_set(db, sample_id) != 0)
                 return -1;
             cursor = sample_id;
         }
         sample_id = max_id;
-        sample_at = now;
+        periodic_done(&sampling, now);
     }
     return 0;
 }
@@ -447,7 +445,7 @@ static int webhookd_fill(void)
 static void webhookd_round(int *scan, long *wait_ms)
 {
     static int standby_said;
-    static time_t pruned_at;
+    static PERIODIC pruning = PERIODIC_NEVER;      /* at start, then every WEBHOOKD_PRUNE_EVERY */
     char err[512];
 
     *wait_ms = WEBHOOKD_STANDBY_MS;
@@ -455,8 +453,8 @@ static void webhookd_round(int *scan, long *wait_ms)
         log_warn("no database connection: %s", err);
         return;
     }
-    time_t now = webhookd_now();
-    if (locked && now - renewed_at >= WEBHOOKD_RENEW) {
+    long long now = monotime_ms();
+    if (locked && periodic_due(&renewal, now, WEBHOOKD_SECONDS(WEBHOOKD_RENEW))) {
         int held = store_lock_acquire(db, WEBHOOKD_LOCK, holder, WEBHOOKD_LEASE);
         if (held < 0) {
             webhookd_db_failed("renewing the lock");
@@ -466,7 +464,7 @@ static void webhookd_round(int *scan, long *wait_ms)
             log_warn("the lock was lost (a reconnection, or a lease run out): standing by");
             locked = 0;
         }
-        renewed_at = now;
+        periodic_done(&renewal, now);
     }
     if (!locked) {
         int rc = store_lock_acquire(db, WEBHOOKD_LOCK, holder, WEBHOOKD_LEASE);
@@ -474,7 +472,7 @@ static void webhookd_round(int *scan, long *wait_ms)
             webhookd_db_failed("taking the lock");
             return;
         }
-        renewed_at = now;
+        periodic_done(&renewal, now);
         if (rc == 0) {
             if (!standby_said)
                 log_info("another tempmail-webhookd holds the lock: standing by");
@@ -487,7 +485,7 @@ static void webhookd_round(int *scan, long *wait_ms)
         }
         locked = 1;
         standby_said = 0;
-        sample_at = 0;
+        periodic_forget(&sampling);
         *scan = 1;
         log_info("holding the lock: sending webhooks (cursor at message %llu)", cursor);
     }
@@ -501,8 +499,8 @@ static void webhookd_round(int *scan, long *wait_ms)
         webhookd_db_failed("taking due deliveries");
         return;
     }
-    now = webhookd_now();
-    if (now - pruned_at >= WEBHOOKD_PRUNE_EVERY) {
+    now = monotime_ms();
+    if (periodic_due(&pruning, now, WEBHOOKD_SECONDS(WEBHOOKD_PRUNE_EVERY))) {
         long deleted;
         if (store_delivery_prune(db, cfg.webhook_log_keep, &deleted) != 0) {
             webhookd_db_failed("pruning the delivery log");
@@ -518,7 +516,7 @@ static void webhookd_round(int *scan, long *wait_ms)
         if (failed > 0)
             log_info("gave up %ld deliver%s of paused webhooks (older than %ld s)", failed,
                      failed == 1 ? "y" : "ies", cfg.webhook_retry_for);
-        pruned_at = now;
+        periodic_done(&pruning, now);
     }
     /* More new messages to queue: come back at once (after a look at the sockets). */
     *wait_ms = *scan ? 0 : WEBHOOKD_FALLBACK_MS;
@@ -579,7 +577,8 @@ int main(int argc, char **argv)
      * MX are taken together, not one round each.
      */
     int stopping = 0, scan = 1, round_now = 1, signalled = 0;
-    time_t scanned_at = webhookd_now();
+    PERIODIC looked = PERIODIC_NEVER;      /* the last complete look for new messages */
+    periodic_done(&looked, monotime_ms());  /* the first round looks (scan = 1) */
     long long round_at = 0, deadline = 0;
     while (!stopping) {
         long long now_ms = monotime_ms();
@@ -588,7 +587,7 @@ int main(int argc, char **argv)
             int asked = scan;
             webhookd_round(&scan, &round_wait);
             if (asked && !scan)
-                scanned_at = webhookd_now();
+                periodic_done(&looked, monotime_ms());
             round_at = now_ms;
             deadline = now_ms + round_wait;
             round_now = signalled = 0;
@@ -617,7 +616,7 @@ int main(int argc, char **argv)
             if (got != 0)
                 scan = signalled = 1;   /* an arrival, or an error of the watch: look anyway */
         }
-        if (webhookd_now() - scanned_at >= WEBHOOKD_FALLBACK_MS / 1000)
+        if (periodic_due(&looked, monotime_ms(), WEBHOOKD_FALLBACK_MS))
             scan = 1;
 
         int running;
