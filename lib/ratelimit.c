@@ -11,16 +11,13 @@
 #include "ratelimit.h"
 #include "store.h"
 
-#define RATELIMIT_WINDOW 3600
-
-void ratelimit_window(time_t now, char *sql_start, size_t len, long *reset)
+/* now as SQL text in UTC (the connection's time zone, db.c). */
+static void ratelimit_now(time_t now, char *sql_now, size_t len)
 {
-    time_t start = now - now % RATELIMIT_WINDOW;
     struct tm tm;
 
-    gmtime_r(&start, &tm);
-    strftime(sql_start, len, "%Y-%m-%d %H:%M:%S", &tm);
-    *reset = (long)(start + RATELIMIT_WINDOW);
+    gmtime_r(&now, &tm);
+    strftime(sql_now, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
 static void ratelimit_fill(RATELIMIT *rl, long limit, long long hits, long reset)
@@ -68,15 +65,17 @@ static void ratelimit_run(void *db, void **args, size_t n)
 
 int ratelimit_hit_many(DB *db, const char *subject, long limit, size_t n, RATELIMIT *rl[])
 {
-    char start[32];
-    long reset;
+    char now[32];
+    time_t t = time(NULL);
+    long age = 0;
     long long total = 0;
 
-    ratelimit_window(time(NULL), start, sizeof(start), &reset);
-    if (store_rate_hit(db, subject, start, (long long)n, &total) != 0)
+    ratelimit_now(t, now, sizeof(now));
+    if (store_rate_hit(db, subject, now, RATELIMIT_WINDOW, (long long)n, &total, &age) != 0)
         return DB_EFAIL;
     for (size_t i = 0; i < n; i++)
-        ratelimit_fill(rl[i], limit, total - (long long)n + 1 + (long long)i, reset);
+        ratelimit_fill(rl[i], limit, total - (long long)n + 1 + (long long)i,
+                       (long)t - age + RATELIMIT_WINDOW);
     return 0;
 }
 
@@ -87,14 +86,9 @@ long long ratelimit_statements_sent(void)
 
 int ratelimit_hit(DB *db, const char *subject, long limit, RATELIMIT *rl)
 {
-    char start[32], key[BATCH_KEY_MAX * 2];
-    long reset;
-
-    ratelimit_window(time(NULL), start, sizeof(start), &reset);
     struct ratelimit_request r = { db, subject, limit, { 0 }, DB_EFAIL };
     /* A key too long for a batch (the subject is longer than any we make) runs alone. */
-    snprintf(key, sizeof(key), "%s@%ld", subject, reset);
-    batch_run(&ratelimit_batches, key, &r, ratelimit_run, db);
+    batch_run(&ratelimit_batches, subject, &r, ratelimit_run, db);
     if (r.rc != 0)
         return DB_EFAIL;
     *rl = r.rl;
@@ -103,13 +97,14 @@ int ratelimit_hit(DB *db, const char *subject, long limit, RATELIMIT *rl)
 
 int ratelimit_peek(DB *db, const char *subject, long limit, RATELIMIT *rl)
 {
-    char start[32];
-    long reset;
+    char now[32];
+    time_t t = time(NULL);
+    long age;
     long long hits;
 
-    ratelimit_window(time(NULL), start, sizeof(start), &reset);
-    if (store_rate_peek(db, subject, start, &hits) != 0)
+    ratelimit_now(t, now, sizeof(now));
+    if (store_rate_peek(db, subject, now, RATELIMIT_WINDOW, &hits, &age) != 0)
         return DB_EFAIL;
-    ratelimit_fill(rl, limit, hits, reset);
+    ratelimit_fill(rl, limit, hits, (long)t - age + RATELIMIT_WINDOW);
     return 0;
 }

@@ -13,13 +13,14 @@
  *	int	ratelimit_hit_many(DB *db, const char *subject, long limit, size_t n,
  *			RATELIMIT *rl[]);
  *	int	ratelimit_peek(DB *db, const char *subject, long limit, RATELIMIT *rl);
- *	void	ratelimit_window(time_t now, char *sql_start, size_t len, long *reset);
  *	long long ratelimit_statements_sent(void);
  * DESCRIPTION
  *	A subject ("account:42", "ip:register:127.0.0.1") gets limit requests
- *	in each clock hour (UTC). The count lives in the rate_counters table, so
- *	every process on every host sees the same number; a fixed window costs
- *	one upsert per request.
+ *	in each of its windows: an hour that begins at its first request after
+ *	the last window ended (RATELIMIT_WINDOW), not at the clock's hour, so
+ *	what a client may do never depends on the minute it starts at. The count
+ *	lives in the rate_counters table, one row a subject, so every process on
+ *	every host sees the same number; a window costs one upsert per request.
  *
  *	ratelimit_hit() counts one request and fills *rl: the limit, what is
  *	left after this request (never below 0), the Unix time the window ends,
@@ -30,9 +31,8 @@
  *	ratelimit_statements_sent() tells how many upserts this process sent
  *	(for tests). ratelimit_hit_many() counts n requests that its caller
  *	gathered itself with one upsert, each with its own place (rl[i] is the
- *	i-th). ratelimit_peek() fills
- *	*rl without counting. ratelimit_window() gives the current window's
- *	start as SQL text and its end as a Unix time.
+ *	i-th). ratelimit_peek() fills *rl without counting (a subject with no
+ *	open window: the whole limit, and a window that would begin now).
  * DIAGNOSTICS
  *	0, or DB_EFAIL when the database failed.
  *--*/
@@ -41,6 +41,8 @@
 #include <time.h>
 
 #include "db.h"
+
+#define RATELIMIT_WINDOW 3600        /* seconds */
 
 typedef struct ratelimit {
     long limit;
@@ -54,7 +56,6 @@ extern int ratelimit_hit(DB *db, const char *subject, long limit, RATELIMIT *rl)
 extern int ratelimit_hit_many(DB *db, const char *subject, long limit, size_t n,
                               RATELIMIT *rl[]);
 extern int ratelimit_peek(DB *db, const char *subject, long limit, RATELIMIT *rl);
-extern void ratelimit_window(time_t now, char *sql_start, size_t len, long *reset);
 extern long long ratelimit_statements_sent(void);
 
 #endif

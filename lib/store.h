@@ -100,10 +100,17 @@ extern int store_key_rotate(DB *db, unsigned long long account_id, const char *k
 
 /* ---- rate counters (store_rate.c) -------------------------------------- */
 
-/* Count n hits of subject in the window starting at window_start (SQL text); *hits after them. */
-extern int store_rate_hit(DB *db, const char *subject, const char *window_start, long long n,
-                          long long *hits);
-extern int store_rate_peek(DB *db, const char *subject, const char *window_start, long long *hits);
+/*
+ * A subject's window is its own: it begins at its first hit after the last one
+ * ended (now, SQL text in UTC) and lasts window seconds. Count n hits at now;
+ * *hits is the count after them and *age how many seconds ago the window began.
+ */
+extern int store_rate_hit(DB *db, const char *subject, const char *now, long window, long long n,
+                          long long *hits, long *age);
+/* The same without counting: 0 hits and age 0 when no window is open at now. */
+extern int store_rate_peek(DB *db, const char *subject, const char *now, long window,
+                           long long *hits, long *age);
+/* Forget the windows that began before window_start (SQL text): they have all ended. */
 extern int store_rate_forget_before(DB *db, const char *window_start, long long *deleted);
 /* Forget every window of one subject ("ip:register:192.0.2.1"): the operator's unblock. */
 extern int store_rate_clear(DB *db, const char *subject, long long *deleted);

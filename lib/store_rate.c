@@ -2,37 +2,58 @@
  * NAME
  *	store_rate 3
  * SUMMARY
- *	fixed-window request counters shared by every process and host (see store.h)
+ *	request windows shared by every process and host (see store.h)
  *--*/
 
 #include "store.h"
 
-int store_rate_hit(DB *db, const char *subject, const char *window_start, long long n,
-                   long long *hits)
+/*
+ * The window age and the count come back packed in one LAST_INSERT_ID(): the age
+ * (under a window's length, far below 2^31) above bit 32, the count (an INT UNSIGNED
+ * column) below.
+ */
+#define STORE_RATE_COUNT_BITS 32
+#define STORE_RATE_COUNT_MASK 0xFFFFFFFFULL
+
+int store_rate_hit(DB *db, const char *subject, const char *now, long window, long long n,
+                   long long *hits, long *age)
 {
     /*
-     * One statement: LAST_INSERT_ID(expr) hands the updated count back through
-     * the insert id, so no SELECT follows. A fresh row gives insert id 0: n hits.
+     * One statement, one row a subject. MariaDB runs the assignments of ON DUPLICATE
+     * KEY UPDATE left to right, each seeing the ones before: the count starts again
+     * when the window has ended (judged by the old window_start), then the window
+     * moves, then the count is written once more through LAST_INSERT_ID(expr), which
+     * hands it and the window's age back through the insert id: no SELECT follows.
+     * A fresh row gives insert id 0: n hits in a window that begins now.
      */
     long long rc = db_exec(db,
                            "INSERT INTO rate_counters (subject, window_start, hits) VALUES (?, ?, ?)"
-                           " ON DUPLICATE KEY UPDATE hits = LAST_INSERT_ID(hits + ?)",
-                           "ssii", subject, window_start, n, n);
+                           " ON DUPLICATE KEY UPDATE"
+                           " hits = IF(window_start <= ? - INTERVAL ? SECOND, 0, hits) + ?,"
+                           " window_start = IF(window_start <= ? - INTERVAL ? SECOND, ?, window_start),"
+                           " hits = LAST_INSERT_ID(hits"
+                           " | (TIMESTAMPDIFF(SECOND, window_start, ?) << 32)) & 0xFFFFFFFF",
+                           "ssisiisiss", subject, now, n, now, (long long)window, n,
+                           now, (long long)window, now, now);
     if (rc < 0)
         return (int)rc;
     unsigned long long id = db_insert_id(db);
-    *hits = id == 0 ? n : (long long)id;
+    *hits = id == 0 ? n : (long long)(id & STORE_RATE_COUNT_MASK);
+    *age = id == 0 ? 0 : (long)(id >> STORE_RATE_COUNT_BITS);
     return 0;
 }
 
-int store_rate_peek(DB *db, const char *subject, const char *window_start, long long *hits)
+int store_rate_peek(DB *db, const char *subject, const char *now, long window, long long *hits,
+                    long *age)
 {
     DB_RESULT *res;
-    int rc = db_query(db, &res, "SELECT hits FROM rate_counters WHERE subject = ? AND window_start = ?",
-                      "ss", subject, window_start);
+    int rc = db_query(db, &res, "SELECT hits, TIMESTAMPDIFF(SECOND, window_start, ?)"
+                      " FROM rate_counters WHERE subject = ? AND window_start > ? - INTERVAL ? SECOND",
+                      "sssi", now, subject, now, (long long)window);
     if (rc != 0)
         return rc;
     *hits = db_rows(res) ? db_get_ll(res, 0, 0) : 0;
+    *age = db_rows(res) ? (long)db_get_ll(res, 0, 1) : 0;
     db_result_free(res);
     return 0;
 }

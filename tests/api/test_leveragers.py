@@ -3,6 +3,7 @@ real stack: accounts and keys, generate, list, inbox, balance, tiers, errors, an
 document's own Python client."""
 import concurrent.futures
 import decimal
+import time
 import uuid
 
 import pytest
@@ -269,6 +270,30 @@ def test_free_tier_allows_100_an_hour_then_429(make_account):
     assert r.status_code == 429
     assert r.json()["status"] == 429 and r.json()["error"]
     assert "X-RateLimit-Reset" in r.headers and int(r.headers["Retry-After"]) > 0
+    # An hour after its first request the account's window has ended: the whole limit again.
+    sql("UPDATE rate_counters SET window_start = window_start - INTERVAL 3600 SECOND"
+        f" WHERE subject = 'account:{account_id(api)}'")
+    r = api.get("/api/mail/list")
+    assert r.status_code == 200 and r.headers["X-RateLimit-Remaining"] == "99"
+
+
+def account_id(api):
+    return sql(f"SELECT id FROM accounts WHERE email = '{api.email}'")[0][0]
+
+
+def test_the_window_is_the_accounts_own_hour_not_the_clocks(make_account):
+    """The window begins at the account's first request and ends an hour later, whatever the
+    minute of the clock: a client (and this test suite) started at hh:59:50 gets the same
+    hundred requests as one started at hh:00, not ten seconds' worth and then a new hour."""
+    api = make_account()
+    before = int(time.time())
+    r = api.get("/api/mail/list")
+    after = int(time.time())
+    assert r.headers["X-RateLimit-Remaining"] == "99"
+    assert before + 3600 <= int(r.headers["X-RateLimit-Reset"]) <= after + 3600
+    started = sql(f"SELECT TIMESTAMPDIFF(SECOND, '1970-01-01', window_start) FROM rate_counters"
+                  f" WHERE subject = 'account:{account_id(api)}'")
+    assert int(r.headers["X-RateLimit-Reset"]) == int(started[0][0]) + 3600
 
 
 def test_every_response_carries_the_headers_and_pro_has_1000(make_account):
@@ -276,7 +301,6 @@ def test_every_response_carries_the_headers_and_pro_has_1000(make_account):
     r = api.get("/api/mail/list")
     remaining = int(r.headers["X-RateLimit-Remaining"])
     assert r.headers["X-RateLimit-Limit"] == "100" and remaining == 99
-    assert int(r.headers["X-RateLimit-Reset"]) % 3600 == 0
     r = api.post("/api/mail/generate", json={"prefix": "bad prefix"})
     assert r.status_code == 400 and r.headers["X-RateLimit-Remaining"] == "98"
     tempmailctl("account", "tier", api.email, "pro")
