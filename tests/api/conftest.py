@@ -105,13 +105,29 @@ def send_mail(smtp_addr, sender, recipients, subject="hello", body="hi", extra_h
         return s.sendmail(sender, recipients, raw.encode() if isinstance(raw, str) else raw)
 
 
-def wait_for(fn, timeout=30.0, interval=0.2):
-    """Call fn until it returns something truthy; return that, or the last value at timeout."""
+WAIT_FOR_CALLS = 25
+
+
+def wait_for(fn, timeout=30.0, interval=0.1, calls=WAIT_FOR_CALLS):
+    """Call fn until it returns something truthy; return that, or the last value at timeout.
+
+    fn is called at most calls times however long the timeout, so a wait that polls
+    the API costs a free-tier account (100 requests an hour) at most a quarter of its hour
+    even when what it waits for never comes: the pauses start at interval and double up to
+    the timeout's share of the calls, so what comes quickly is seen quickly. A wait that
+    polls something other than the API (an SMTP session, a log) may ask for more calls."""
     deadline = time.monotonic() + timeout
+    longest = max(interval, timeout / max(calls - 7, 1))
+    pause, made = interval, 1
     value = fn()
-    while not value and time.monotonic() < deadline:
-        time.sleep(interval)
+    while not value and made < calls:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, longest)
         value = fn()
+        made += 1
     return value
 
 

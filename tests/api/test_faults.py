@@ -40,7 +40,7 @@ def send_until_accepted(smtp_addr, address, subject):
             codes = [c for c, _ in getattr(e, "recipients", {}).values()] or [getattr(e, "smtp_code", 0)]
             assert all(400 <= c < 500 for c in codes), e   # retry later, never a refusal
             return False
-    return wait_for(attempt, timeout=120, interval=2)
+    return wait_for(attempt, timeout=120, interval=2, calls=60)   # SMTP, not the API
 
 
 def inbox(api, address):
@@ -134,7 +134,7 @@ def test_database_dies_between_rcpt_and_end_of_data(api, smtp_addr, domain):
         s.quit()
         return None
 
-    s = wait_for(session_at_data, timeout=90, interval=2)
+    s = wait_for(session_at_data, timeout=90, interval=2, calls=45)     # SMTP
     assert s, "RCPT TO was not accepted within 90 s"
     with s:
         stack("stop", "mariadb")

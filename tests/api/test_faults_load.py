@@ -57,7 +57,7 @@ def recovers(api, smtp_addr, address, what):
         kind = probe.send_one()[0]
         assert kind in ("accepted", "tempfail"), probe.verify()
         return kind == "accepted"
-    assert wait_for(once, timeout=240, interval=2), f"no mail accepted after {what}: {probe.verify()}"
+    assert wait_for(once, timeout=240, interval=2, calls=120), f"no mail accepted after {what}: {probe.verify()}"
     verdict = probe.verify()
     assert verdict.ok and verdict.stored >= 1, verdict
     assert wait_for(lambda: fresh_get(api, "/api/mail/list") == 200, timeout=120)
@@ -243,7 +243,7 @@ def test_route_killed_during_a_long_wait(api, smtp_addr, route, binary):
 
     t2, box2 = in_thread(lambda: api.get(route.format(a=address)))
     probe = SmtpLoad(smtp_addr, [address], tag=new_tag("wait-kill"), threads=1)
-    assert wait_for(lambda: probe.send_one()[0] == "accepted", timeout=240, interval=2), probe.verify()
+    assert wait_for(lambda: probe.send_one()[0] == "accepted", timeout=240, interval=2, calls=120), probe.verify()
     t2.join(timeout=90)
     got = box2.get("value")
     if not shows_load_mail(got):
