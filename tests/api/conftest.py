@@ -124,7 +124,7 @@ def wait_for(fn, timeout=30.0, interval=0.1, calls=WAIT_FOR_CALLS):
         left = deadline - time.monotonic()
         if left <= 0:
             break
-        time.sleep(min(pause, left))
+        time.sleep(left if made == calls - 1 else min(pause, left))   # the last call at the end
         pause = min(pause * 2, longest)
         value = fn()
         made += 1
