@@ -85,6 +85,11 @@ static void mail_generate(HTTP_REQUEST *req)
                               "starting and ending with a letter or digit");
         return;
     }
+    if (*prefix && address_reserved_local(prefix, cfg.reserved_local_parts)) {
+        reply_error(req, 400, "Invalid prefix: role addresses such as postmaster, hostmaster, "
+                              "webmaster and admin are reserved");
+        return;
+    }
     STORE_DOMAIN domain;
     int rc = address_valid_domain(domain_name) ? store_domain_find(db, domain_name, &domain) : STORE_NOTFOUND;
     if (rc != 0 && rc != STORE_NOTFOUND) {
@@ -105,7 +110,9 @@ static void mail_generate(HTTP_REQUEST *req)
         if (*prefix)
             snprintf(local, sizeof(local), "%s", prefix);
         else
-            address_random_local(local);
+            do
+                address_random_local(local);
+            while (address_reserved_local(local, cfg.reserved_local_parts));
         snprintf(address, sizeof(address), "%s@%s", local, domain.name);
         rc = store_mailbox_create(db, &who, &domain, address, cfg.address_price, &made,
                                   balance, sizeof(balance));

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -68,6 +69,47 @@ int address_valid_local(const char *local)
             return 0;
     }
     return 1;
+}
+
+/*
+ * Role mailboxes: RFC 2142's names, and the ones a certificate authority may mail to
+ * prove control of a domain (CA/Browser Forum Baseline Requirements 3.2.2.4.4: admin,
+ * administrator, webmaster, hostmaster, postmaster). Whoever could read mail to one of
+ * them on the operator's domain could get a TLS certificate for it.
+ */
+static const char *const address_roles[] = {
+    "abuse", "admin", "administrator", "ftp", "hostmaster", "info", "mailer-daemon",
+    "marketing", "news", "noc", "postmaster", "root", "sales", "security", "ssladmin",
+    "support", "usenet", "uucp", "webmaster", "www",
+};
+
+/* 1 when the first len bytes of base are one of the words of list (comma or blank separated). */
+static int address_listed(const char *base, size_t len, const char *list)
+{
+    for (const char *word = list; *word; ) {
+        word += strspn(word, ", \t");
+        size_t n = strcspn(word, ", \t");
+        if (n > 0 && n == len && strncasecmp(word, base, len) == 0)
+            return 1;
+        word += n;
+    }
+    return 0;
+}
+
+int address_reserved_local(const char *local, const char *extra)
+{
+    /* "admin+x" reaches admin wherever '+' marks a subaddress. */
+    size_t len = strcspn(local, "+");
+
+    for (size_t i = 0; i < sizeof(address_roles) / sizeof(address_roles[0]); i++)
+        if (strlen(address_roles[i]) == len && strncasecmp(address_roles[i], local, len) == 0)
+            return 1;
+    return extra != NULL && address_listed(local, len, extra);
+}
+
+const char *address_role_name(size_t i)
+{
+    return i < sizeof(address_roles) / sizeof(address_roles[0]) ? address_roles[i] : NULL;
 }
 
 int address_valid_domain(const char *domain)

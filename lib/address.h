@@ -12,6 +12,8 @@
  *	void	address_random_local(char out[ADDRESS_RANDOM_LEN + 1]);
  *	void	address_words_local(char *out, size_t len);
  *	int	address_valid_local(const char *local);
+ *	int	address_reserved_local(const char *local, const char *extra);
+ *	const char *address_role_name(size_t i);
  *	int	address_valid_domain(const char *domain);
  *	int	address_split(const char *address, char *local, size_t local_len,
  *			char *domain, size_t domain_len);
@@ -24,7 +26,14 @@
  *
  *	address_valid_local() accepts what tempmail hands out and what a client
  *	may ask for as a prefix: 1 to 64 of [a-z0-9._+-], starting and ending
- *	with a letter or digit, no "..". address_valid_domain() accepts a
+ *	with a letter or digit, no "..". address_reserved_local() is 1 for a
+ *	role mailbox that tempmail never hands out on any domain: RFC 2142's
+ *	names and the ones certificate authorities mail to validate a domain
+ *	(postmaster, hostmaster, webmaster, admin, administrator, ...), root,
+ *	and the words of extra (the operator's reserved_local_parts, comma or
+ *	blank separated; NULL for none), compared without case and without a
+ *	"+subaddress". address_role_name() gives the i-th built-in role name,
+ *	NULL past the last. address_valid_domain() accepts a
  *	lowercase host name of two or more labels. address_split() lowercases
  *	a whole address into its parts and validates both.
  * DIAGNOSTICS
@@ -39,6 +48,8 @@
 extern void address_random_local(char *out);
 extern void address_words_local(char *out, size_t len);
 extern int address_valid_local(const char *local);
+extern int address_reserved_local(const char *local, const char *extra);
+extern const char *address_role_name(size_t i);
 extern int address_valid_domain(const char *domain);
 extern int address_split(const char *address, char *local, size_t local_len,
                          char *domain, size_t domain_len);

@@ -57,6 +57,7 @@ struct config {
     long event_stream_ping_seconds; /* a quiet stream sends ": ping" this often */
     long domain_claim_hours;    /* a pending custom domain holds its name this long */
     long catch_all_max;         /* live addresses a catch-all domain may make by mail */
+    char *reserved_local_parts; /* never handed out, beside the role names (address.h) */
     char *master_key_hash;      /* hex SHA-256 of the admin master key, or empty */
     long rate_free;             /* requests per hour, free tier */
     long rate_pro;              /* requests per hour, pro tier */

@@ -33,6 +33,7 @@
 
 #define STORE_NOTFOUND      (-3)
 #define STORE_NOFUNDS       (-4)
+#define STORE_AMBIGUOUS     (-5)    /* a partial name fits more than one thing */
 
 /* ---- accounts and API keys (store_account.c) -------------------------- */
 
@@ -328,6 +329,8 @@ extern int store_key_account_create(DB *db, const char *balance, const char *key
 extern int store_key_list(DB *db, STORE_KEY **keys, size_t *count);
 /* Revoke the live key with that hash: STORE_NOTFOUND when there is none. */
 extern int store_key_revoke(DB *db, const char *key_hash);
+/* Revoke the one live key listed as key_prefix: STORE_AMBIGUOUS when several are, none revoked. */
+extern int store_key_revoke_listed(DB *db, const char *key_prefix);
 
 /* ---- web pages: raw source, attachments, deletions (store_web.c) -------- */
 
@@ -409,6 +412,14 @@ extern int store_domain_list_system(DB *db, STORE_SYSTEM_DOMAIN **domains, size_
 /* Set a system domain "active" or "disabled"; STORE_NOTFOUND for any other id. */
 extern int store_domain_set_system_status(DB *db, unsigned long long id, const char *status);
 extern int store_stats(DB *db, STORE_STATS *stats);
+/*
+ * Call fn(address, owner, arg) for each mailbox whose local part (before any '+')
+ * matches the regular expression local_regex (MariaDB's, anchored by the caller),
+ * oldest first; owner is the account's e-mail, or "" for a key-only account.
+ */
+extern int store_mailbox_each_local(DB *db, const char *local_regex,
+                                    void (*fn)(const char *address, const char *owner, void *arg),
+                                    void *arg);
 
 /* ---- expiry (store_purge.c) --------------------------------------------- */
 

@@ -163,6 +163,24 @@ int store_domain_set_system_status(DB *db, unsigned long long id, const char *st
     return (int)rc;
 }
 
+int store_mailbox_each_local(DB *db, const char *local_regex,
+                             void (*fn)(const char *address, const char *owner, void *arg),
+                             void *arg)
+{
+    DB_RESULT *res;
+    int rc = db_query(db, &res,
+                      "SELECT m.address, COALESCE(a.email, '') FROM mailboxes m"
+                      " JOIN accounts a ON a.id = m.account_id"
+                      " WHERE SUBSTRING_INDEX(SUBSTRING_INDEX(m.address, '@', 1), '+', 1) REGEXP ?"
+                      " ORDER BY m.id", "s", local_regex);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < db_rows(res); i++)
+        fn(db_get(res, i, 0), db_get(res, i, 1), arg);
+    db_result_free(res);
+    return 0;
+}
+
 int store_stats(DB *db, STORE_STATS *stats)
 {
     DB_RESULT *res;

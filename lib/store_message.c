@@ -88,6 +88,7 @@
 #include <sodium.h>
 
 #include "address.h"
+#include "config.h"
 #include "extract.h"
 #include "log.h"
 #include "store.h"
@@ -205,7 +206,8 @@ int store_rcpt_check(DB *db, const char *address, long catch_all_max,
     if (valid_local) {
         memcpy(local, address, (size_t)(at - address));
         local[at - address] = '\0';
-        valid_local = address_valid_local(local);
+        valid_local = address_valid_local(local)
+                      && !address_reserved_local(local, cfg.reserved_local_parts);
     }
     char *undotted = NULL;
     if (at[len] == '.') {               /* "box@example.org." is the same address */

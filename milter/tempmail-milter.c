@@ -19,7 +19,8 @@
  *		envelope and goes on untouched to the others.
  *	managed domain, no such live mailbox
  *		550 5.1.1, unless the domain is a catch-all one (its owner
- *		turned catch_all on) and generate would take the local part:
+ *		turned catch_all on) and generate would take the local part
+ *		(never a role name such as postmaster: address(3)):
  *		then it is captured, and its mailbox is made for the domain's
  *		owner in the transaction that stores the message.
  *	any other domain

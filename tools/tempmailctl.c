@@ -65,6 +65,12 @@
  *	for a configuration kept elsewhere. The route binaries read the file
  *	when they start: restart them (the web server) afterwards.
  *
+ *	roles lists the role addresses already handed out (ones made before
+ *	tempmail refused them, or before the operator reserved a name with
+ *	reserved_local_parts), one "address owner" line each, oldest first:
+ *	delete them (or the account) so no one reads a certificate authority's
+ *	mail for the operator's domains. address(3) tells which names are roles.
+ *
  *	stats prints counts, one "name value" line each: accounts, disabled
  *	accounts, live API keys, system and custom domains, mailboxes, live
  *	messages, attachments and the bytes of stored messages.
@@ -77,6 +83,7 @@
  *	$TEMPMAIL_SQL_DIR, else the installed one, else ../sql beside this program.
  *--*/
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
@@ -113,6 +120,7 @@ static void ctl_usage(void)
             "       tempmailctl [-c config] ratelimit clear SUBJECT\n"
             "       tempmailctl [-c config] domain disable NAME\n"
             "       tempmailctl [-c config] master-key set [--print]\n"
+            "       tempmailctl [-c config] roles\n"
             "       tempmailctl [-c config] stats\n");
     exit(2);
 }
@@ -561,6 +569,63 @@ static int ctl_master_key_set(const char *config_path, int print_only)
     return 0;
 }
 
+/* Add word to the alternation in re, escaped for a regular expression; 0, or -1 when full. */
+static int ctl_regex_add(char *re, size_t size, const char *word, size_t len)
+{
+    size_t at = strlen(re);
+
+    if (len == 0)
+        return 0;
+    if (at + 1 < size && re[at - 1] != '(')
+        re[at++] = '|';
+    for (size_t i = 0; i < len && at + 2 < size; i++) {
+        if (!isalnum((unsigned char)word[i]))
+            re[at++] = '\\';
+        re[at++] = (char)tolower((unsigned char)word[i]);
+    }
+    if (at + 3 >= size)
+        return -1;
+    re[at] = '\0';
+    return 0;
+}
+
+static void ctl_role_print(const char *address, const char *owner, void *arg)
+{
+    char local[65];
+    size_t len = strcspn(address, "@");
+
+    (void)arg;
+    snprintf(local, sizeof(local), "%.*s", (int)len, address);
+    /* The database's REGEXP found it; address(3) has the last word. */
+    if (address_reserved_local(local, cfg.reserved_local_parts))
+        printf("%s %s\n", address, *owner ? owner : "(key only)");
+}
+
+static int ctl_roles(void)
+{
+    char re[4096] = "^(";
+    const char *name;
+
+    for (size_t i = 0; (name = address_role_name(i)) != NULL; i++)
+        ctl_regex_add(re, sizeof(re), name, strlen(name));
+    for (const char *w = cfg.reserved_local_parts; *w; ) {
+        w += strspn(w, ", \t");
+        size_t n = strcspn(w, ", \t");
+        if (ctl_regex_add(re, sizeof(re), w, n) != 0) {
+            fprintf(stderr, "tempmailctl: reserved_local_parts is too long to search for\n");
+            return 1;
+        }
+        w += n;
+    }
+    strcat(re, ")$");
+    DB *db = ctl_db();
+    int rc = store_mailbox_each_local(db, re, ctl_role_print, NULL);
+    if (rc != 0)
+        fprintf(stderr, "tempmailctl: listing role addresses: %s\n", db_error(db));
+    db_close(db);
+    return rc != 0;
+}
+
 static int ctl_stats(void)
 {
     STORE_STATS st;
@@ -590,7 +655,8 @@ int main(int argc, char **argv)
         argc -= 2;
         argv += 2;
     }
-    if (argc < 2 || (argc < 3 && strcmp(argv[1], "purge") != 0 && strcmp(argv[1], "stats") != 0))
+    if (argc < 2 || (argc < 3 && strcmp(argv[1], "purge") != 0 && strcmp(argv[1], "stats") != 0
+                      && strcmp(argv[1], "roles") != 0))
         ctl_usage();
     if (auth_init() != 0) {
         fprintf(stderr, "tempmailctl: libsodium failed to initialise\n");
@@ -609,6 +675,11 @@ int main(int argc, char **argv)
         if (argc != 2)
             ctl_usage();
         return ctl_stats();
+    }
+    if (strcmp(argv[1], "roles") == 0) {
+        if (argc != 2)
+            ctl_usage();
+        return ctl_roles();
     }
     const char *noun = argv[1], *verb = argv[2];
     if (strcmp(noun, "db") == 0 && strcmp(verb, "upgrade") == 0) {

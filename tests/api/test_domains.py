@@ -248,10 +248,10 @@ def verified(make_account, dns_serve):
 
 def test_verified_domain_generates_and_receives_mail(verified, smtp_addr):
     api, dom = verified
-    r = api.post("/api/mail/generate", json={"domain": dom["domain_name"], "prefix": "Support"})
+    r = api.post("/api/mail/generate", json={"domain": dom["domain_name"], "prefix": "Helpdesk"})
     assert r.status_code == 201, r.text
     made = r.json()
-    assert made["email"] == f"support@{dom['domain_name']}"
+    assert made["email"] == f"helpdesk@{dom['domain_name']}"
 
     subject = f"custom domain {uuid.uuid4()}"
     assert send_mail(smtp_addr, "noreply@example.com", [made["email"]], subject=subject,
@@ -262,7 +262,7 @@ def test_verified_domain_generates_and_receives_mail(verified, smtp_addr):
     assert r[0]["body"].strip() == "through Postfix and the milter"
 
     # The same prefix again is taken; a random one works on the custom domain too.
-    assert api.post("/api/mail/generate", json={"domain": dom["domain_name"], "prefix": "support"}).status_code == 409
+    assert api.post("/api/mail/generate", json={"domain": dom["domain_name"], "prefix": "helpdesk"}).status_code == 409
     r = api.post("/api/mail/generate", json={"domain": dom["domain_name"]})
     assert r.status_code == 201 and r.json()["email"].endswith("@" + dom["domain_name"])
 

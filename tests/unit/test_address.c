@@ -93,6 +93,39 @@ static void split_lowercases_and_validates(void **state)
     assert_false(address_split("a@b", local, sizeof(local), domain, sizeof(domain)));
 }
 
+static void role_names_are_reserved_on_every_domain(void **state)
+{
+    (void)state;
+    /* CA/Browser Forum 3.2.2.4.4's and RFC 2142's names, and root. */
+    const char *roles[] = { "admin", "administrator", "webmaster", "hostmaster", "postmaster",
+                            "abuse", "noc", "security", "info", "support", "sales", "root" };
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+        assert_true(address_reserved_local(roles[i], NULL));
+    assert_true(address_reserved_local("PostMaster", NULL));
+    assert_true(address_reserved_local("admin+certs", NULL));
+    assert_false(address_reserved_local("administrator2", NULL));
+    assert_false(address_reserved_local("my.admin", NULL));
+    assert_false(address_reserved_local("xk9mq2jfat", NULL));
+    assert_false(address_reserved_local("", NULL));
+}
+
+static void the_operators_list_is_reserved_too(void **state)
+{
+    (void)state;
+    const char *list = " billing,  Legal\tdpo ,";
+    assert_true(address_reserved_local("billing", list));
+    assert_true(address_reserved_local("legal", list));
+    assert_true(address_reserved_local("dpo+x", list));
+    assert_false(address_reserved_local("bill", list));
+    assert_false(address_reserved_local("billings", list));
+    assert_false(address_reserved_local("billing", ""));
+    assert_non_null(address_role_name(0));
+    size_t n = 0;
+    while (address_role_name(n) != NULL)
+        n++;
+    assert_true(n >= 12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -101,6 +134,8 @@ int main(void)
         cmocka_unit_test(local_parts),
         cmocka_unit_test(domains),
         cmocka_unit_test(split_lowercases_and_validates),
+        cmocka_unit_test(role_names_are_reserved_on_every_domain),
+        cmocka_unit_test(the_operators_list_is_reserved_too),
     };
     if (sodium_init() < 0)
         return 1;

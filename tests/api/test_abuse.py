@@ -1,0 +1,90 @@
+"""Hostile use against the real stack (issue 25): what one key, account or message could do
+to the host's other users. Each test states the attack and what the user sees instead.
+
+Role addresses (point 2): a certificate authority validates a domain by mail to admin@,
+administrator@, webmaster@, hostmaster@ or postmaster@ (CA/Browser Forum Baseline
+Requirements 3.2.2.4.4); whoever could claim one on the operator's domain could get a TLS
+certificate for the operator's host. tempmail hands out none of RFC 2142's names, nor the
+CA/B ones, nor the operator's reserved_local_parts (the stack sets "billing" and
+"reserved-by-operator"), on any domain: not by generate, not by catch-all.
+"""
+import os
+import subprocess
+import uuid
+
+import pytest
+
+from conftest import ENV, TOP, sql, tempmailctl, wait_for
+from test_catch_all import owned, rcpt_reply, set_catch_all  # noqa: F401 (a fixture)
+
+ROLES = ["postmaster", "abuse", "hostmaster", "webmaster", "admin", "administrator", "root",
+         "security", "noc", "info", "support", "sales", "mailer-daemon"]
+
+
+def generate(api, **body):
+    return api.post("/api/mail/generate", json=body)
+
+
+@pytest.mark.parametrize("prefix", ROLES + ["PostMaster", "admin+certs", "billing",
+                                            "Reserved-By-Operator"])
+def test_generate_never_hands_out_a_role_address(make_account, domain, prefix):
+    api = make_account()
+    r = generate(api, domain=domain, prefix=prefix)
+    assert r.status_code == 400, r.text
+    assert r.json()["status"] == 400 and "reserved" in r.json()["error"]
+    assert api.get("/api/account/profile").json()["balance"] == 1       # nothing charged
+    assert sql(f"SELECT COUNT(*) FROM mailboxes WHERE address = '{prefix.lower()}@{domain}'") == [["0"]]
+
+
+@pytest.mark.parametrize("prefix", ["administrator2", "postmasters", "my.admin", "billing.team"])
+def test_names_that_only_contain_a_role_are_handed_out(make_account, domain, prefix):
+    prefix += uuid.uuid4().hex[:6]            # its own, run after run
+    r = generate(make_account(), domain=domain, prefix=prefix)
+    assert r.status_code == 201, r.text
+    assert r.json()["email"] == f"{prefix}@{domain}"
+
+
+def test_a_catch_all_domain_makes_no_role_address(owned, smtp_addr):  # noqa: F811
+    api, dom = owned
+    assert set_catch_all(api, dom["id"], True).status_code == 200
+    name = dom["domain_name"]
+    for local in ("postmaster", "admin", "Hostmaster", "webmaster+x", "billing"):
+        code, text = rcpt_reply(smtp_addr, f"{local}@{name}")
+        assert code == 550, (local, code, text)
+    # An ordinary name on the same domain is still made on its first message.
+    code, _ = rcpt_reply(smtp_addr, f"orders.{uuid.uuid4().hex[:6]}@{name}")
+    assert code == 250
+    assert sql(f"SELECT COUNT(*) FROM mailboxes WHERE address LIKE '%@{name}'"
+               " AND SUBSTRING_INDEX(address, '@', 1) IN"
+               " ('postmaster', 'admin', 'hostmaster', 'webmaster+x', 'billing')") == [["0"]]
+
+
+def test_tempmailctl_roles_lists_the_role_addresses_already_claimed(make_account, domain):
+    """Addresses handed out before the refusal (put here straight into the database, as an
+    older version made them) are the operator's to find and delete."""
+    api = make_account()
+    ordinary = generate(api, domain=domain, prefix=f"plain{uuid.uuid4().hex[:6]}")
+    assert ordinary.status_code == 201
+    tag = uuid.uuid4().hex[:6]
+    old_role = f"hostmaster@{tag}.{domain}"           # a domain of its own: no clash with a rerun
+    mailbox_id = ordinary.json()["id"]
+    sql("INSERT INTO mailboxes (address, domain_id, account_id, api_key_id, created_at)"
+        f" SELECT '{old_role}', domain_id, account_id, api_key_id, created_at FROM mailboxes"
+        f" WHERE id = {mailbox_id}")
+    sql("INSERT INTO mailboxes (address, domain_id, account_id, api_key_id, created_at)"
+        f" SELECT 'billing+{tag}@{domain}', domain_id, account_id, api_key_id, created_at"
+        f" FROM mailboxes WHERE id = {mailbox_id}")
+    try:
+        lines = tempmailctl("roles").splitlines()
+        assert f"{old_role} {api.email}" in lines
+        assert f"billing+{tag}@{domain} {api.email}" in lines             # the operator's list
+        assert not any(line.startswith(ordinary.json()["email"]) for line in lines)
+    finally:
+        sql(f"DELETE FROM mailboxes WHERE address IN ('{old_role}', 'billing+{tag}@{domain}')")
+
+
+def test_tempmailctl_roles_says_how_to_call_it():
+    env = dict(os.environ, TEMPMAIL_CONF=ENV.get("TEMPMAIL_CONF", str(TOP / "var" / "tempmail.conf")))
+    done = subprocess.run([str(TOP / "tools" / "tempmailctl"), "roles", "extra"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "roles" in done.stderr
