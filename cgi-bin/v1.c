@@ -63,6 +63,7 @@
 #include "evstream.h"
 #include "inbox.h"
 #include "log.h"
+#include "mime.h"
 #include "rendercache.h"
 #include "reply.h"
 #include "store.h"
@@ -94,7 +95,9 @@ static void v1_inbox_create(HTTP_REQUEST *req)
     char address[ADDRESS_MAX + 1], balance[32];
     for (int attempt = 0; attempt < V1_INBOX_TRIES; attempt++) {
         char local[65];
-        address_words_local(local, sizeof(local));
+        do
+            address_words_local(local, sizeof(local));
+        while (address_reserved_local(local, cfg.reserved_local_parts));
         snprintf(address, sizeof(address), "%s@%s", local, domain.name);
         rc = store_mailbox_create(db, &who, &domain, address, cfg.address_price, &made,
                                   balance, sizeof(balance));
@@ -126,15 +129,10 @@ static void v1_inbox_create(HTTP_REQUEST *req)
  */
 static json_object *v1_sender(const STORE_MESSAGE *m)
 {
-    const char *from = m->header_from;
-    const char *open = strrchr(from, '<');
-    const char *close = open ? strchr(open, '>') : NULL;
+    char addr[ADDRESS_MAX + 1], name[256];
 
-    if (open && close && close > open + 1)
-        return json_object_new_string_len(open + 1, (int)(close - open - 1));
-    if (*from && strchr(from, '@'))
-        return json_object_new_string(from);
-    return json_object_new_string(m->envelope_from);
+    mime_from_split(m->header_from, addr, sizeof(addr), name, sizeof(name));
+    return json_object_new_string(*addr ? addr : m->envelope_from);
 }
 
 static json_object *v1_message_json(const STORE_MESSAGE *m)
@@ -357,6 +355,24 @@ static void v1_admin_key_list(HTTP_REQUEST *req)
     reply_json(req, 200, out);
 }
 
+/*
+ * 1 when key is a key as the admin listing shows it ("al_a805..." or "al_a805"), its
+ * prefix copied to prefix: an admin may revoke a key they never saw in full.
+ */
+static int v1_listed_key(const char *key, char prefix[AUTH_PREFIX_LEN + 1])
+{
+    size_t len = strlen(key);
+
+    if (len >= 3 && strcmp(key + len - 3, "...") == 0)
+        len -= 3;
+    if (len != AUTH_PREFIX_LEN || strncmp(key, "al_", 3) != 0
+        || strspn(key + 3, "0123456789abcdef") < len - 3)
+        return 0;
+    memcpy(prefix, key, len);
+    prefix[len] = '\0';
+    return 1;
+}
+
 static void v1_admin_key_revoke(HTTP_REQUEST *req)
 {
     DB *db;
@@ -367,11 +383,15 @@ static void v1_admin_key_revoke(HTTP_REQUEST *req)
     if ((db = api_db(req)) == NULL || v1_master(req) != 0 || (body = api_json_body(req)) == NULL)
         return;
     const char *key = api_json_string(req, body, "key", &failed);
-    if (!failed && (key == NULL || !auth_key_well_formed(key))) {
-        reply_error(req, 400, "Field 'key' must be a full API key (al_ and 48 hex digits)");
+    int listed = 0;
+    if (!failed && key != NULL && !auth_key_well_formed(key))
+        listed = v1_listed_key(key, prefix);
+    if (!failed && (key == NULL || (!listed && !auth_key_well_formed(key)))) {
+        reply_error(req, 400, "Field 'key' must be a full API key (al_ and 48 hex digits)"
+                              " or the key as the listing shows it (al_a805...)");
         failed = 1;
     }
-    if (!failed) {
+    if (!failed && !listed) {
         auth_key_hash(key, hash);
         auth_key_prefix(key, prefix);
     }
@@ -379,9 +399,13 @@ static void v1_admin_key_revoke(HTTP_REQUEST *req)
     if (failed)
         return;
 
-    int rc = store_key_revoke(db, hash);
+    int rc = listed ? store_key_revoke_listed(db, prefix) : store_key_revoke(db, hash);
     if (rc == STORE_NOTFOUND) {
         reply_error(req, 404, "API key not found");
+        return;
+    }
+    if (rc == STORE_AMBIGUOUS) {
+        reply_error(req, 409, "More than one live key is listed that way: give the full key");
         return;
     }
     if (rc != 0) {

@@ -9,11 +9,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "address.h"
 #include "arrival.h"
 #include "config.h"
 #include "extract.h"
 #include "inbox.h"
 #include "log.h"
+#include "mime.h"
 #include "monotime.h"
 #include "rendercache.h"
 #include "reply.h"
@@ -27,6 +29,15 @@ int inbox_query_since(HTTP_REQUEST *req, char *sql, size_t len)
     *sql = '\0';
     if (found == 0 || (found == 1 && *iso == '\0'))
         return 0;
+    /*
+     * since=2026-01-01T00:00:00+01:00 typed in a shell arrives with its '+' unencoded, which
+     * a query string means as a space. Past the date and its separator no space is valid,
+     * so a space there is the '+' of a zone offset.
+     */
+    if (found == 1 && strlen(iso) > 11)
+        for (char *p = iso + 11; *p; p++)
+            if (*p == ' ')
+                *p = '+';
     if (found < 0 || timefmt_from_iso(iso, sql, len) != 0) {
         reply_error(req, 400, "Invalid since: use ISO 8601, e.g. 2026-01-01T00:00:00.000Z");
         return -1;
@@ -267,7 +278,11 @@ json_object *inbox_message_json(const STORE_MESSAGE *m)
 {
     json_object *e = json_object_new_object();
     json_object_object_add(e, "id", json_object_new_int64((int64_t)m->id));
-    json_object_object_add(e, "from", json_object_new_string(*m->header_from ? m->header_from : m->envelope_from));
+    /* The document shows "from" as a bare address; the display name has a field of its own. */
+    char addr[ADDRESS_MAX + 1], name[256];
+    mime_from_split(m->header_from, addr, sizeof(addr), name, sizeof(name));
+    json_object_object_add(e, "from", json_object_new_string(*addr ? addr : m->envelope_from));
+    json_object_object_add(e, "from_name", json_object_new_string(name));
     json_object_object_add(e, "subject", json_object_new_string(m->subject));
     json_object_object_add(e, "body", json_object_new_string(m->body_text));
     json_object_object_add(e, "html", json_object_new_string(m->body_html));

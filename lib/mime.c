@@ -320,6 +320,30 @@ static char *mime_from(GMimeMessage *message)
     return mime_utf8_take(internet_address_list_to_string(from, NULL, FALSE), 1);
 }
 
+void mime_from_split(const char *from, char *addr, size_t addr_len, char *name, size_t name_len)
+{
+    InternetAddressList *list;
+    InternetAddress *first = NULL;
+
+    mime_init();
+    *addr = *name = '\0';
+    if (from == NULL || *from == '\0')
+        return;
+    if ((list = internet_address_list_parse(NULL, from)) != NULL
+        && internet_address_list_length(list) > 0)
+        first = internet_address_list_get_address(list, 0);
+    if (first != NULL && INTERNET_ADDRESS_IS_MAILBOX(first)) {
+        const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(first));
+        const char *n = internet_address_get_name(first);
+        snprintf(addr, addr_len, "%s", a != NULL ? a : "");
+        snprintf(name, name_len, "%s", n != NULL ? n : "");
+    }
+    if (list != NULL)
+        g_object_unref(list);
+    if (*addr == '\0' && strchr(from, '@') != NULL && strpbrk(from, "<> \t\"") == NULL)
+        snprintf(addr, addr_len, "%s", from);   /* a bare address GMime would not take */
+}
+
 /* mime_free, also used on half-built messages: any field may be NULL. */
 void mime_free(MIME_MESSAGE *msg)
 {

@@ -30,6 +30,11 @@
  *	Malformed mail gives whatever could be read: capture never fails because
  *	a sender wrote bad MIME.
  *
+ *	mime_from_split() takes a From as stored ("Name <a@b>", "a@b") apart
+ *	with GMime's address parser: the first mailbox's address into addr and
+ *	its display name into name, each "" when there is none (a group, or
+ *	text that names no address).
+ *
  *	mime_parse_fd() does the same for a message in a file (all of it, from
  *	offset 0; the descriptor is not closed and its offset is not used), and
  *	keeps memory bounded for large mail: GMime leaves the content on disk
@@ -74,5 +79,7 @@ extern void mime_init(void);
 extern MIME_MESSAGE *mime_parse(const char *raw, size_t len);
 extern MIME_MESSAGE *mime_parse_fd(int fd, const char *tmpdir);
 extern void mime_free(MIME_MESSAGE *msg);
+extern void mime_from_split(const char *from, char *addr, size_t addr_len, char *name,
+                            size_t name_len);
 
 #endif

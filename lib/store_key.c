@@ -100,6 +100,29 @@ int store_key_list(DB *db, STORE_KEY **keys, size_t *count)
     return 0;
 }
 
+static int store_key_revoke_listed_txn(DB *db, void *arg)
+{
+    DB_RESULT *res;
+    /* FOR UPDATE: a key made with the same prefix meanwhile waits, it cannot slip past. */
+    int rc = db_query(db, &res, "SELECT id FROM api_keys WHERE key_prefix = ? AND revoked_at IS NULL"
+                      " LIMIT 2 FOR UPDATE", "s", (const char *)arg);
+    if (rc != 0)
+        return rc;
+    size_t n = db_rows(res);
+    long long id = n == 1 ? db_get_ll(res, 0, 0) : 0;
+    db_result_free(res);
+    if (n != 1)
+        return n == 0 ? STORE_NOTFOUND : STORE_AMBIGUOUS;
+    long long done = db_exec(db, "UPDATE api_keys SET revoked_at = UTC_TIMESTAMP(3) WHERE id = ?",
+                             "i", id);
+    return done < 0 ? (int)done : 0;
+}
+
+int store_key_revoke_listed(DB *db, const char *key_prefix)
+{
+    return db_txn(db, store_key_revoke_listed_txn, (void *)key_prefix);
+}
+
 int store_key_revoke(DB *db, const char *key_hash)
 {
     long long rc = db_exec(db,

@@ -130,7 +130,7 @@
     messages = list;
     ul.replaceChildren(...list.map((m) => {
       const b = h("button", { type: "button", "aria-current": current && current.id === m.id ? "true" : null, "data-id": m.id },
-        h("span", { class: "from" }, m.from || "(no sender)"),
+        h("span", { class: "from", title: m.from || "" }, m.from_name || m.from || "(no sender)"),
         h("span", { class: "subject" }, m.subject || "(no subject)"),
         h("span", { class: "when" }, TM.when(m.received_at)));
       b.addEventListener("click", () => openMessage(m));
@@ -182,7 +182,7 @@
     TM.$("#reader-empty").hidden = true;
     TM.$("#reader-body").hidden = false;
     TM.$("#m-subject").textContent = m.subject || "(no subject)";
-    TM.$("#m-from").textContent = m.from || "";
+    TM.$("#m-from").textContent = m.from_name ? `${m.from_name} <${m.from}>` : m.from || "";
     TM.$("#m-to").textContent = address;
     TM.$("#m-when").textContent = TM.when(m.received_at);
     TM.$("#m-text").textContent = m.body || "(This message has no text part.)";

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 import requests
 
-from conftest import ENV, TOP, send_mail, tempmailctl, wait_for
+from conftest import ENV, TOP, send_mail, sql, tempmailctl, wait_for
 
 KEY_RE = re.compile(r"^al_[0-9a-f]{48}$")
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -236,9 +236,51 @@ def test_admin_create_list_use_revoke(base_url, master, domain):
     assert r.status_code == 404 and r.json()["error"]
     r = call(base_url, "DELETE", "/api/v1/admin/keys", master, json={"key": "al_" + uuid.uuid4().hex + "0" * 16})
     assert r.status_code == 404
-    for body in ({"key": key[:7] + "..."}, {}, {"key": 42}):
+    for body in ({"key": "al_a80"}, {"key": "al_a805x..."}, {}, {"key": 42}):
         r = call(base_url, "DELETE", "/api/v1/admin/keys", master, json=body)
         assert r.status_code == 400, (body, r.text)
+
+
+def test_admin_revokes_a_key_by_its_listed_form(base_url, master, domain):
+    """The listing shows al_a805...: the admin revokes with that, when it names one live key;
+    when it names several, 409 and none is revoked; the full key always works."""
+    def live_forms():
+        r = call(base_url, "GET", "/api/v1/admin/keys", master)
+        assert r.status_code == 200, r.text
+        return [k["key"] for k in r.json()["keys"]]
+
+    def new_key():
+        r = call(base_url, "POST", "/api/v1/admin/keys", master, json={"name": "listed"})
+        assert r.status_code == 201, r.text
+        return r.json()["key"]
+
+    # A key whose listed form no other live key shares (4 hex digits: a few tries at most).
+    for _ in range(20):
+        key = new_key()
+        if live_forms().count(key[:7] + "...") == 1:
+            break
+    else:
+        pytest.fail("no key with a listed form of its own in 20 tries")
+    twin = None
+    try:
+        # A second live key listed the same way: the listed form is ambiguous.
+        sql("INSERT INTO api_keys (account_id, key_hash, key_prefix, name, created_at)"
+            f" SELECT account_id, SHA2('{uuid.uuid4()}', 256), key_prefix, 'twin', created_at"
+            f" FROM api_keys WHERE key_prefix = '{key[:7]}' AND name = 'listed' AND revoked_at IS NULL")
+        twin = True
+        r = call(base_url, "DELETE", "/api/v1/admin/keys", master, json={"key": key[:7] + "..."})
+        assert r.status_code == 409 and r.json()["status"] == 409 and r.json()["error"], r.text
+        assert call(base_url, "GET", "/api/mail/list", key).status_code == 200   # not revoked
+    finally:
+        if twin:
+            sql(f"DELETE FROM api_keys WHERE key_prefix = '{key[:7]}' AND name = 'twin'")
+    for form in (key[:7] + "...", key[:7]):
+        r = call(base_url, "DELETE", "/api/v1/admin/keys", master, json={"key": form})
+        if form.endswith("..."):
+            assert r.status_code == 200 and r.json()["key"] == key[:7] + "...", r.text
+        else:
+            assert r.status_code == 404, r.text           # revoked already: no live key listed so
+    assert call(base_url, "GET", "/api/mail/list", key).status_code == 401
 
 
 def test_admin_key_name_is_optional(base_url, master):
@@ -355,6 +397,24 @@ def test_since_filters_and_must_be_iso_8601(base_url, make_account, smtp_addr):
     assert [x["subject"] for x in messages] == ["second", "first"]
     newer = by_query(base_url, key, address, since=m["created_at"]).json()["messages"]
     assert [x["subject"] for x in newer] == ["second"]
+
+
+def test_since_with_a_zone_offset_as_a_shell_sends_it(base_url, make_account, smtp_addr):
+    """curl "...?since=2026-01-01T00:00:00+01:00" sends the '+' unencoded, which a query
+    string means as a space: it is taken as the '+' of the offset, as the client meant."""
+    key = make_account().key
+    address = new_inbox(base_url, key)
+    send_mail(smtp_addr, "a@example.com", [address], subject="offset")
+    [m] = wait_messages(base_url, key, address)
+    url = f"{base_url}/api/v1/messages?recipient={address}&since="
+    for since, got in (("2000-01-01T01:00:00+01:00", [m]), ("2999-01-01T00:00:00+01:00", []),
+                       ("2000-01-01T00:00:00.000+0000", [m])):
+        r = subprocess.run(["curl", "-s", "-H", f"X-API-Key: {key}", url + since],
+                           capture_output=True, text=True, timeout=60)
+        assert json.loads(r.stdout)["messages"] == got, (since, r.stdout)
+    r = subprocess.run(["curl", "-s", "-H", f"X-API-Key: {key}", url + "2000-01-01T00:00:00 junk"
+                        .replace(" ", "+")], capture_output=True, text=True, timeout=60)
+    assert json.loads(r.stdout)["status"] == 400
 
 
 def test_recipient_is_required(base_url, make_account):

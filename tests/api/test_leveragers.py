@@ -246,7 +246,7 @@ def test_inbox_newest_first_and_only_for_the_owner(make_account, smtp_addr):
         wait_for(lambda: len(api.get(f"/api/mail/inbox/{email}").json()["emails"]) == n + 1)
     emails = api.get(f"/api/mail/inbox/{email}").json()["emails"]
     assert [e["subject"] for e in emails] == ["number 2", "number 1", "number 0"]
-    assert set(emails[0]) == {"id", "from", "subject", "body", "html", "received_at",
+    assert set(emails[0]) == {"id", "from", "from_name", "subject", "body", "html", "received_at",
                                 "links", "codes"}
     # The address may arrive percent-encoded and in any case.
     assert len(api.get(f"/api/mail/inbox/{email.upper().replace('@', '%40')}").json()["emails"]) == 3
@@ -275,6 +275,27 @@ def test_free_tier_allows_100_an_hour_then_429(make_account):
         f" WHERE subject = 'account:{account_id(api)}'")
     r = api.get("/api/mail/list")
     assert r.status_code == 200 and r.headers["X-RateLimit-Remaining"] == "99"
+
+
+def test_from_is_the_bare_address_and_the_name_has_its_own_field(make_account, domain, smtp_addr):
+    """The document's inbox shows "from": "noreply@example.com"; a display name (RFC 2047
+    encoded, quoted, with a comma) goes to from_name. aurelion's sender is the bare address."""
+    api = make_account()
+    address = api.post("/api/mail/generate").json()["email"]
+    for header, name in (('"Example, Alice" <alice@example.com>', "Example, Alice"),
+                         ("=?UTF-8?B?w4lsb2RpZQ==?= <alice@example.com>", "\u00c9lodie"),
+                         ("alice@example.com", "")):
+        subject = f"from {uuid.uuid4().hex[:8]}"
+        raw = (f"From: {header}\r\nTo: {address}\r\nSubject: {subject}\r\n"
+               f"Message-ID: <{uuid.uuid4()}@test.invalid>\r\n\r\nhi\r\n")
+        assert send_mail(smtp_addr, "bounce@example.net", [address], raw=raw) == {}
+        got = wait_for(lambda: [m for m in api.get(f"/api/mail/inbox/{address}").json()["emails"]
+                                if m["subject"] == subject])
+        assert got and got[0]["from"] == "alice@example.com", (header, got)
+        assert got[0]["from_name"] == name, (header, got)
+        v1 = api.get("/api/v1/messages", params={"recipient": address},
+                     headers={"X-API-Key": api.key}).json()["messages"]
+        assert [m["sender"] for m in v1 if m["subject"] == subject] == ["alice@example.com"]
 
 
 def account_id(api):

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import send_mail, sql, wait_for
 
-INBOX_FIELDS = {"id", "from", "subject", "body", "html", "received_at", "links", "codes"}
+INBOX_FIELDS = {"id", "from", "from_name", "subject", "body", "html", "received_at", "links", "codes"}
 
 
 def new_address(api):

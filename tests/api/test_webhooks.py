@@ -143,7 +143,7 @@ def test_an_arrival_is_posted_signed_with_the_message_fields(make_account, recei
     assert len(inbox) == 1
     assert payload["event"] == "message.received"
     assert payload["webhook_id"] == hook["id"] and payload["address"] == address
-    for field in ("id", "from", "subject", "body", "html", "received_at", "links", "codes"):
+    for field in ("id", "from", "from_name", "subject", "body", "html", "received_at", "links", "codes"):
         assert payload[field] == inbox[0][field], field
     assert payload["subject"] == subject and payload["from"] == "signup@example.com"
     assert "482913" in payload["codes"]
