@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "batch.h"
 #include "config.h"
+#include "clientaddr.h"
 #include "ratelimit.h"
 #include "log.h"
 #include "reply.h"
@@ -122,10 +123,11 @@ static int api_rate_answer(HTTP_REQUEST *req, const RATELIMIT *rl)
 
 int api_limit_ip(HTTP_REQUEST *req, DB *db, const char *what, long limit)
 {
-    char subject[128];
+    char subject[128], client[CLIENTADDR_KEY_MAX];
     RATELIMIT rl;
 
-    snprintf(subject, sizeof(subject), "ip:%s:%s", what, req->remote_addr);
+    clientaddr_limit_key(req->remote_addr, client, sizeof(client));
+    snprintf(subject, sizeof(subject), "ip:%s:%s", what, client);
     if (ratelimit_hit(db, subject, limit, &rl) != 0) {
         api_db_failed(req, db, "rate limit");
         return -1;

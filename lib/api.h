@@ -52,7 +52,8 @@
  *	hold field as true or false (a PATCH of one switch): 0 with *value
  *	set, or -1 with a 400 answered. api_db_failed() logs the database's reason and
  *	answers 503 without it. api_limit_ip() counts one attempt of what (e.g.
- *	"register") from the client's address and answers 429 past limit an hour.
+ *	"register") from the client's address (an IPv6 one by its /64:
+ *	clientaddr(3)) and answers 429 past limit an hour.
  *	api_query_number() reads a query parameter that is a whole number from
  *	1 to 1000000 (page, per_page): def when absent or empty, -1 when
  *	malformed (nothing answered: the caller says which rule).
