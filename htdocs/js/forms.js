@@ -34,7 +34,17 @@ const TMForm = {
       const p = await TM.api("GET", "/api/account/profile");
       TM.remember(null, { email: p.data.email || email, is_admin: !!p.data.is_admin });
     } catch (e) { /* the header just shows less */ }
-    const safe = next && next.startsWith("/") && !next.startsWith("//") ? next : "/inbox.html";
-    location.assign(safe);
+    location.assign(TMForm.samePath(next) || "/inbox.html");
+  },
+  /*
+   * next= as a path of this site, or null. Checked after URL parsing, as the browser will
+   * follow it: "/\evil.example" and "/%09/evil.example" look like paths to a prefix test
+   * and lead off-site.
+   */
+  samePath(next) {
+    if (!next || !next.startsWith("/")) return null;
+    let url;
+    try { url = new URL(next, location.origin); } catch (e) { return null; }
+    return url.origin === location.origin ? url.pathname + url.search + url.hash : null;
   },
 };

@@ -328,6 +328,26 @@ test("a new person signs up, makes an address, and reads mail that arrives by it
   await page.context().close();
 });
 
+test("after log-in, next= only ever leads to a page of this site", async () => {
+  const page = await newPage();
+  const { email, password } = await register(page);
+  const origin = new URL(BASE).origin;
+  // Each looks like a path to a prefix test; the browser takes the first two off-site.
+  for (const [next, lands] of [["/\\evil.example/", "/inbox.html"], ["/\t/evil.example", "/inbox.html"],
+    ["//evil.example", "/inbox.html"], ["https://evil.example/", "/inbox.html"], ["/profile.html?x=1", "/profile.html?x=1"]]) {
+    tempmailctl(["ratelimit", "clear", "ip:login:127.0.0.1"]);
+    await page.goto("/login.html?next=" + encodeURIComponent(next));
+    await page.getByLabel("E-mail").fill(email);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+    const url = new URL(page.url());
+    assert.equal(url.origin, origin, `next=${next} led to ${page.url()}`);
+    assert.equal(url.pathname + url.search, lands, `next=${next}`);
+  }
+  await page.context().close();
+});
+
 test("a person adds a webhook, sees its secret once, and reads its delivery log", async () => {
   const got = [];
   const receiver = http.createServer((req, res) => {
