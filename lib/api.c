@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "api.h"
@@ -356,10 +357,33 @@ static int api_utf8_valid(const unsigned char *s, size_t len)
     return 1;
 }
 
+/* 1 when a Content-Type names JSON: application/json or any type/x+json, parameters aside. */
+static int api_json_type(const char *type)
+{
+    size_t len = strcspn(type, "; \t");
+
+    if (len == 16 && strncasecmp(type, "application/json", 16) == 0)
+        return 1;
+    return len > 5 && memchr(type, '/', len) != NULL && strncasecmp(type + len - 5, "+json", 5) == 0;
+}
+
 json_object *api_json_body(HTTP_REQUEST *req)
 {
+    const char *type = http_header(req, "Content-Type");
+
     if (req->body_len == 0)
         return json_object_new_object();
+    /*
+     * A form of another site can post text/plain, form-urlencoded or multipart without
+     * asking first (no CORS preflight), and its visitor's cookie goes along: a body that
+     * says it is anything but JSON is refused, so no other site can log its visitors in
+     * here or act for them. A body with no Content-Type (a browser always sends one) is
+     * read as JSON.
+     */
+    if (type != NULL && *type != '\0' && !api_json_type(type)) {
+        reply_error(req, 415, "Content-Type must be application/json");
+        return NULL;
+    }
     if (!api_utf8_valid((const unsigned char *)req->body, req->body_len)) {
         reply_error(req, 400, "Request body is not valid UTF-8");
         return NULL;

@@ -46,6 +46,8 @@
  *	limit"). api_key_lookups() tells how many lookups were made (for tests).
  *	api_json_body() parses the body
  *	as a JSON object (an empty body is an empty object), or answers 400;
+ *	a body sent as another media type than JSON (text/plain, a form) gets
+ *	415, so a form of another site cannot post to a cookie-session route;
  *	the caller puts the result. api_json_string() gets an optional string
  *	field: NULL when absent or null, and *failed set with a 400 answered
  *	when it has another type. api_body_boolean() reads a body that must

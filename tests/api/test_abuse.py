@@ -8,13 +8,15 @@ certificate for the operator's host. tempmail hands out none of RFC 2142's names
 CA/B ones, nor the operator's reserved_local_parts (the stack sets "billing" and
 "reserved-by-operator"), on any domain: not by generate, not by catch-all.
 """
+import json
 import os
 import subprocess
 import uuid
 
 import pytest
+import requests
 
-from conftest import ENV, TOP, sql, tempmailctl, wait_for
+from conftest import ENV, TOP, sql, tempmailctl
 from test_catch_all import owned, rcpt_reply, set_catch_all  # noqa: F401 (a fixture)
 
 ROLES = ["postmaster", "abuse", "hostmaster", "webmaster", "admin", "administrator", "root",
@@ -88,3 +90,51 @@ def test_tempmailctl_roles_says_how_to_call_it():
     done = subprocess.run([str(TOP / "tools" / "tempmailctl"), "roles", "extra"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "roles" in done.stderr
+
+
+# ---- a form of another site cannot post to a JSON route (point 11) --------------------------
+
+@pytest.fixture
+def registered(base_url):
+    """An account with a web password, from a cleared per-address window: (email, password)."""
+    tempmailctl("ratelimit", "clear", "ip:register:127.0.0.1")
+    tempmailctl("ratelimit", "clear", "ip:login:127.0.0.1")
+    email, password = f"form-{uuid.uuid4().hex[:10]}@example.org", "correct horse battery"
+    r = requests.post(base_url + "/api/account/register", json={"email": email, "password": password},
+                      timeout=30)
+    assert r.status_code == 201, r.text
+    return email, password
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          "multipart/form-data; boundary=x", "text/html"])
+def test_a_cross_site_form_cannot_log_anyone_in(base_url, registered, content_type):
+    """<form enctype="text/plain"> on another site posts a JSON-looking body with the
+    visitor's browser: it must not log the visitor into the attacker's account."""
+    email, password = registered
+    body = json.dumps({"email": email, "password": password})
+    r = requests.post(base_url + "/api/account/login", data=body, timeout=30,
+                      headers={"Content-Type": content_type})
+    assert r.status_code == 415, r.text
+    assert r.json() == {"error": "Content-Type must be application/json", "status": 415}
+    assert "Set-Cookie" not in r.headers
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8",
+                                          "Application/JSON", "application/merge-patch+json"])
+def test_json_and_a_json_body_without_a_type_are_read(base_url, registered, content_type):
+    email, password = registered
+    body = json.dumps({"email": email, "password": password})
+    r = requests.post(base_url + "/api/account/login", data=body, timeout=30,
+                      headers={"Content-Type": content_type})
+    assert r.status_code == 200, r.text
+    r = requests.post(base_url + "/api/account/login", data=body, timeout=30)   # no type at all
+    assert r.status_code == 200, r.text
+
+
+def test_an_api_key_route_refuses_a_form_body_too(make_account):
+    api = make_account()
+    r = api.post("/api/mail/generate", data="prefix=x", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 415 and r.json()["status"] == 415
+    r = api.post("/api/mail/generate", data="")      # the documents' bodiless POST
+    assert r.status_code == 201, r.text
