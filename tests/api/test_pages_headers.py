@@ -29,3 +29,22 @@ def test_api_answers_are_not_cached_or_sniffed(api):
     assert r.headers["Cache-Control"] == "no-store"
     assert r.headers["X-Content-Type-Options"] == "nosniff"
 
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "index.html"])
+def test_every_page_answers_at_its_name_without_html(base_url, page):
+    """The leveragers document says "Sign up at /register": every page answers at the name
+    a person or a document would type, with the same page and the same policy; the .html
+    name still works."""
+    name = page[:-len(".html")]
+    r = requests.get(f"{base_url}/{name}", timeout=30, allow_redirects=False)
+    assert r.status_code == 200, (name, r.status_code)
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert r.text == requests.get(f"{base_url}/{page}", timeout=30).text
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    q = requests.get(f"{base_url}/{name}?next=/inbox.html", timeout=30, allow_redirects=False)
+    assert q.status_code == 200 and q.text == r.text
+
+
+def test_a_name_that_is_no_page_is_still_404(base_url):
+    assert requests.get(f"{base_url}/no-such-page", timeout=30).status_code == 404
