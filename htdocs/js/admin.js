@@ -80,16 +80,27 @@
       h("td", { class: "actions" }, state, " ", toggle));
   }
 
+  /* The answer of the latest request only: a search sent while the first list was on its way
+     must not be replaced by that list (nor what a person typed into its rows). */
+  let usersAsked = 0;
   async function loadUsers() {
+    const asked = ++usersAsked;
+    TM.$("#users").setAttribute("aria-busy", "true");
     try {
       const r = await TM.api("GET", "/api/admin/users?page=" + page + "&per_page=" + PER_PAGE + (query ? "&q=" + encodeURIComponent(query) : ""));
+      if (asked !== usersAsked) return;
+      TM.$("#users").setAttribute("aria-busy", "false");
       const pages = Math.max(1, Math.ceil(r.data.total / PER_PAGE));
       TM.$("#users").replaceChildren(...r.data.users.map(userRow));
       if (!r.data.users.length) TM.$("#users").append(h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No account matches.")));
       TM.$("#users-page").textContent = "Page " + page + " of " + pages + " · " + r.data.total + " accounts";
       TM.$("#users-prev").disabled = page <= 1;
       TM.$("#users-next").disabled = page >= pages;
-    } catch (err) { TM.fail("#users-message", err); }
+    } catch (err) {
+      if (asked !== usersAsked) return;
+      TM.$("#users").setAttribute("aria-busy", "false");
+      TM.fail("#users-message", err);
+    }
   }
 
   /* ---- system domains ---- */
