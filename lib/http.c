@@ -86,6 +86,7 @@ struct http_impl {
     char *body;
     void (*at_finish)(void);        /* http_at_finish() */
     int large;                      /* the answer had HTTP_TRIM_AFTER bytes or more */
+    int head;                       /* a HEAD request: the answer's head, no body */
 };
 
 const char *http_status_text(int status)
@@ -306,7 +307,7 @@ void http_respond_parts(HTTP_REQUEST *req, int status, const char *content_type,
         len += parts[i].iov_len;
     snprintf(framing, sizeof(framing), "Content-Length: %zu\r\nCache-Control: no-store\r\n", len);
     http_put_head(req, status, content_type, framing);
-    for (size_t i = 0; i < nparts; i++)
+    for (size_t i = 0; i < nparts && !impl->head; i++)
         if (parts[i].iov_len > 0)
             FCGX_PutStr(parts[i].iov_base, (int)parts[i].iov_len, impl->fcgx.out);
     impl->large = len >= HTTP_TRIM_AFTER;
@@ -327,6 +328,11 @@ int http_stream_write(HTTP_REQUEST *req, const char *data, size_t len)
 {
     struct http_impl *impl = req->impl;
 
+    /* A HEAD of a stream has had its head: end the stream as if its client had left. */
+    if (impl->head) {
+        FCGX_FFlush(impl->fcgx.out);
+        return -1;
+    }
     if (len > 0 && FCGX_PutStr(data, (int)len, impl->fcgx.out) != (int)len)
         return -1;
     return FCGX_FFlush(impl->fcgx.out) == 0 && FCGX_GetError(impl->fcgx.out) == 0 ? 0 : -1;
@@ -367,6 +373,25 @@ static int http_read_body(HTTP_REQUEST *req)
     return 0;
 }
 
+/* A route of method serves req: HEAD is served wherever GET is (RFC 9110 9.3.2). */
+static int http_method_serves(const char *method, const HTTP_REQUEST *req)
+{
+    return strcmp(method, req->method) == 0
+           || (strcmp(req->method, "HEAD") == 0 && strcmp(method, "GET") == 0);
+}
+
+/* Add method to the Allow list (a HEAD beside each GET). */
+static void http_allow_add(char *allow, size_t size, const char *method)
+{
+    if (strstr(allow, method) != NULL || strlen(allow) + strlen(method) + 3 >= size)
+        return;
+    if (*allow)
+        strcat(allow, ", ");
+    strcat(allow, method);
+    if (strcmp(method, "GET") == 0)
+        http_allow_add(allow, size, "HEAD");
+}
+
 static void http_dispatch(HTTP_REQUEST *req, const HTTP_ROUTE *routes)
 {
     struct http_impl *impl = req->impl;
@@ -378,12 +403,8 @@ static void http_dispatch(HTTP_REQUEST *req, const HTTP_ROUTE *routes)
         if (!http_route_match(r->pattern, req->path, impl->scratch, sizeof(impl->scratch),
                               params, &nparams))
             continue;
-        if (strcmp(r->method, req->method) != 0) {
-            if (strstr(allow, r->method) == NULL && strlen(allow) + strlen(r->method) + 3 < sizeof(allow)) {
-                if (*allow)
-                    strcat(allow, ", ");
-                strcat(allow, r->method);
-            }
+        if (!http_method_serves(r->method, req)) {
+            http_allow_add(allow, sizeof(allow), r->method);
             continue;
         }
         memcpy(req->params, params, sizeof(params));
@@ -420,6 +441,7 @@ static void http_handle(struct http_impl *impl, const HTTP_ROUTE *routes)
     const char *uri = FCGX_GetParam("REQUEST_URI", impl->fcgx.envp);
     const char *addr = FCGX_GetParam("REMOTE_ADDR", impl->fcgx.envp);
     req.method = method ? method : "GET";
+    impl->head = strcmp(req.method, "HEAD") == 0;
     req.remote_addr = addr ? addr : "";
     req.path = impl->path;
     if (uri == NULL)

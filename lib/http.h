@@ -41,7 +41,9 @@
  *	of the first route whose method and pattern match. In a pattern, {}
  *	matches one non-empty path segment; the matched segments are in
  *	req->params. A path that matches a pattern under another method gets 405
- *	with an Allow header; no pattern at all gets 404. These and the request
+ *	with an Allow header; no pattern at all gets 404. A HEAD runs the GET
+ *	route's handler and sends its answer's head only (a stream ends after
+ *	its head: http_stream_write() fails). These and the request
  *	errors (400 bad escape, 413 body too large) are JSON, like every reply.
  *
  *	A handler must answer exactly once, with http_respond() or the reply_*

@@ -439,12 +439,13 @@ def test_another_accounts_inbox_is_404(base_url, make_account, domain):
 
 @pytest.mark.parametrize("method, path, allow", [
     ("GET", "/api/v1/inboxes", "POST"),
-    ("POST", "/api/v1/messages", "GET"),
-    ("DELETE", "/api/v1/inboxes/a@b.c/messages", "GET"),
+    ("POST", "/api/v1/messages", "GET, HEAD"),
+    ("DELETE", "/api/v1/inboxes/a@b.c/messages", "GET, HEAD"),
     ("GET", "/api/v1/keys", "POST"),
-    ("PUT", "/api/v1/admin/keys", "POST, GET, DELETE"),
+    ("PUT", "/api/v1/admin/keys", "POST, GET, HEAD, DELETE"),
 ])
 def test_wrong_method_is_405_with_allow(base_url, method, path, allow):
+    """HEAD is allowed wherever GET is."""
     r = call(base_url, method, path, "al_" + "0" * 48)
     assert r.status_code == 405
     assert r.headers["Allow"] == allow

@@ -389,3 +389,24 @@ def test_the_documented_python_client_works_unchanged(make_account, base_url, sm
     with pytest.raises(MailAPIException) as e:
         broke.generate_email(domain=domain)
     assert e.value.status_code == 402
+
+
+def test_head_works_wherever_get_does(make_account, smtp_addr):
+    """HEAD answers as GET would, head only: the same status and headers, Content-Length of
+    the body it leaves out; an event stream's HEAD ends after its head."""
+    api = make_account()
+    address = api.post("/api/mail/generate").json()["email"]
+    assert send_mail(smtp_addr, "a@example.com", [address], subject="for HEAD") == {}
+    assert wait_for(lambda: api.get(f"/api/mail/inbox/{address}").json()["emails"])
+    for path in ("/api/mail/list", f"/api/mail/inbox/{address}", "/api/account/profile",
+                 f"/api/v1/inboxes/{address}/messages", f"/api/v1/messages?recipient={address}",
+                 "/api/mail/inbox/nobody@nowhere.invalid"):
+        got, head = api.get(path), api.request("HEAD", path)
+        assert head.status_code == got.status_code, path
+        assert head.content == b"", path
+        assert head.headers["Content-Type"] == got.headers["Content-Type"], path
+        if "Content-Length" in head.headers:       # Apache may leave it out of a HEAD's answer
+            assert int(head.headers["Content-Length"]) == len(got.content), path
+    r = api.request("HEAD", f"/api/mail/inbox/{address}/events")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/event-stream")
+    assert r.content == b""

@@ -123,6 +123,6 @@ def test_delete_an_address_with_its_mail(aurelion_message, smtp_addr):
 def test_wrong_method_on_the_new_routes(aurelion_message):
     api, address, msg, raw = aurelion_message
     r = api.post(f"/api/v1/messages/{msg['id']}/raw")
-    assert r.status_code == 405 and r.headers["Allow"] == "GET"
+    assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD"
     r = api.post(f"/api/v1/inboxes/{address}")
     assert r.status_code == 405 and r.headers["Allow"] == "DELETE"
