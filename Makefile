@@ -50,7 +50,7 @@ FUZZ_BIN    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
 FUZZ_TIME   ?= 10
 FUZZ_FLAGS  := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
-FUZZ_LIB_http    := lib/http.c lib/config.c lib/log.c lib/reply.c lib/timefmt.c
+FUZZ_LIB_http    := lib/http.c lib/config.c lib/cors.c lib/log.c lib/reply.c lib/timefmt.c
 FUZZ_LIB_json    :=
 FUZZ_LIB_address := lib/address.c
 FUZZ_LIB_timefmt := lib/timefmt.c

@@ -53,6 +53,7 @@ static const struct config_param config_params[] = {
     NUM(domain_claim_hours, "24", 1, 24L * 365),
     NUM(catch_all_max, "1000", 1, 100000000),
     STR(reserved_local_parts, ""),
+    STR(cors_origins, "*"),
     STR(master_key_hash, ""),
     NUM(rate_free, "100", 1, 100000000),
     NUM(rate_pro, "1000", 1, 100000000),

@@ -58,6 +58,7 @@ struct config {
     long domain_claim_hours;    /* a pending custom domain holds its name this long */
     long catch_all_max;         /* live addresses a catch-all domain may make by mail */
     char *reserved_local_parts; /* never handed out, beside the role names (address.h) */
+    char *cors_origins;         /* pages of these origins may call the API (cors.h); "*": any */
     char *master_key_hash;      /* hex SHA-256 of the admin master key, or empty */
     long rate_free;             /* requests per hour, free tier */
     long rate_pro;              /* requests per hour, pro tier */

@@ -66,6 +66,7 @@
 #include <fcgiapp.h>
 
 #include "config.h"
+#include "cors.h"
 #include "http.h"
 #include "log.h"
 #include "reply.h"
@@ -392,12 +393,49 @@ static void http_allow_add(char *allow, size_t size, const char *method)
         http_allow_add(allow, size, "HEAD");
 }
 
+/*
+ * A page of another site may read this answer (cors(3)): say so on every answer of a
+ * shared route to an allowed origin, errors included, never with credentials. 1 when said.
+ */
+static int http_cors_allow(HTTP_REQUEST *req)
+{
+    const char *origin = http_header(req, "Origin");
+
+    if (!cors_shared_path(req->path) || !cors_origin_allowed(cfg.cors_origins, origin))
+        return 0;
+    if (cors_origin_allowed(cfg.cors_origins, "*")) {
+        http_add_header(req, "Access-Control-Allow-Origin", "*");
+    } else {
+        http_add_header(req, "Access-Control-Allow-Origin", origin);
+        http_add_header(req, "Vary", "Origin");
+    }
+    http_add_header(req, "Access-Control-Expose-Headers",
+                    "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After");
+    return 1;
+}
+
+/* OPTIONS of a path the routes know: its methods, and a CORS preflight's answer. */
+static void http_options(HTTP_REQUEST *req, const char *allow, int cors)
+{
+    char methods[160];
+
+    snprintf(methods, sizeof(methods), "%s, OPTIONS", allow);
+    http_add_header(req, "Allow", methods);
+    if (cors) {
+        http_add_header(req, "Access-Control-Allow-Methods", methods);
+        http_add_header(req, "Access-Control-Allow-Headers", "X-API-KEY, X-API-Key, Content-Type");
+        http_add_header(req, "Access-Control-Max-Age", "600");
+    }
+    http_respond(req, 204, "application/json", "", 0);
+}
+
 static void http_dispatch(HTTP_REQUEST *req, const HTTP_ROUTE *routes)
 {
     struct http_impl *impl = req->impl;
     char allow[128] = "";
     const char *params[HTTP_MAX_PARAMS];
     int nparams;
+    int cors = http_cors_allow(req);
 
     for (const HTTP_ROUTE *r = routes; r->pattern; r++) {
         if (!http_route_match(r->pattern, req->path, impl->scratch, sizeof(impl->scratch),
@@ -413,7 +451,9 @@ static void http_dispatch(HTTP_REQUEST *req, const HTTP_ROUTE *routes)
             r->handler(req);
         return;
     }
-    if (*allow) {
+    if (*allow && strcmp(req->method, "OPTIONS") == 0) {
+        http_options(req, allow, cors);
+    } else if (*allow) {
         http_add_header(req, "Allow", allow);
         reply_error(req, 405, "Method not allowed");
     } else {

@@ -410,3 +410,47 @@ def test_head_works_wherever_get_does(make_account, smtp_addr):
     r = api.request("HEAD", f"/api/mail/inbox/{address}/events")
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/event-stream")
     assert r.content == b""
+
+
+# ---- CORS: the documents' fetch() examples from a page of another site ----------------------
+
+ORIGIN = "http://app.example:3000"
+
+
+def test_a_preflight_of_a_key_route_is_answered(base_url):
+    r = requests.options(base_url + "/api/mail/generate", timeout=30, headers={
+        "Origin": ORIGIN, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "x-api-key, content-type"})
+    assert r.status_code == 204, r.text
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in r.headers["Access-Control-Allow-Methods"].split(", ")
+    allowed = r.headers["Access-Control-Allow-Headers"].split(", ")
+    assert {"X-API-KEY", "X-API-Key", "Content-Type"} <= set(allowed)
+    assert "Access-Control-Allow-Credentials" not in r.headers
+    r = requests.options(base_url + "/api/v1/inboxes/a@b.example/messages", timeout=30,
+                         headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
+    assert r.status_code == 204 and r.headers["Access-Control-Allow-Origin"] == "*"
+    assert r.headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_answers_of_key_routes_are_shared_errors_too(make_account, base_url):
+    api = make_account()
+    r = api.get("/api/mail/list", headers={"Origin": ORIGIN})
+    assert r.status_code == 200 and r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "X-RateLimit-Remaining" in r.headers["Access-Control-Expose-Headers"]
+    r = requests.get(base_url + "/api/mail/list", headers={"Origin": ORIGIN}, timeout=30)
+    assert r.status_code == 401 and r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in r.headers
+    # Without an Origin (not a browser's cross-site request) nothing is added.
+    assert "Access-Control-Allow-Origin" not in api.get("/api/mail/list").headers
+
+
+@pytest.mark.parametrize("path", ["/api/account/login", "/api/account/register",
+                                  "/api/account/logout", "/api/admin/users"])
+def test_cookie_session_routes_are_never_shared(base_url, path):
+    r = requests.options(base_url + path, timeout=30, headers={
+        "Origin": ORIGIN, "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in r.headers
+    assert "Access-Control-Allow-Methods" not in r.headers
+    r = requests.post(base_url + path, json={}, headers={"Origin": ORIGIN}, timeout=30)
+    assert "Access-Control-Allow-Origin" not in r.headers

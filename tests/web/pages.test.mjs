@@ -612,3 +612,57 @@ test("the owner turns catch-all on for a verified domain, and mail makes new add
   assertNoConsoleErrors(page);
   await page.context().close();
 });
+
+test("the documents' fetch() examples work from a page of another site", async () => {
+  // A page of the client's own site: another origin (another port) than the API's.
+  const site = http.createServer((req, res) => {
+    res.writeHead(200, { "Content-Type": "text/html" });
+    res.end("<!doctype html><title>a client's site</title>");
+  });
+  await new Promise((resolve) => site.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${site.address().port}`;
+  const key = tempmailctl(["account", "create", `cors-${tag()}@example.org`, "--balance", "1"]).trim().split("\n").pop();
+  const page = await newPage();
+  try {
+    await page.goto(origin + "/");
+    assert.notEqual(new URL(page.url()).origin, new URL(BASE).origin);
+    const got = await page.evaluate(async ({ BASE, key }) => {
+      // leveragers, "1 Generate your first temporary email address", as written:
+      let response = await fetch(BASE + "/api/mail/generate", {
+        method: "POST",
+        headers: { "X-API-KEY": key },
+      });
+      const first = await response.json();
+      const remaining = response.headers.get("X-RateLimit-Remaining");
+      // leveragers, POST /mail/generate with a JSON body, as written:
+      response = await fetch(BASE + "/api/mail/generate", {
+        method: "POST",
+        headers: { "X-API-KEY": key, "Content-Type": "application/json" },
+        body: JSON.stringify({ prefix: "cors" + Math.random().toString(16).slice(2, 10) }),
+      });
+      const second = await response.json();
+      // aurelion, "Create inbox" then "Get messages", as written:
+      const create = await fetch(BASE + "/api/v1/inboxes", { method: "POST", headers: { "X-API-Key": key } });
+      const data = await create.json();
+      const res = await fetch(BASE + "/api/v1/messages?recipient=" + data.address, { headers: { "X-API-Key": key } });
+      const inbox = await res.json();
+      // A log-in from this site is refused by the browser: the answer is not shared.
+      let login;
+      try {
+        await fetch(BASE + "/api/account/login", { method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ email: "x@example.org", password: "whatever123" }) });
+        login = "readable";
+      } catch (e) { login = "blocked"; }
+      return { first: first.email, remaining, second: second.email, address: data.address, messages: inbox.messages, login };
+    }, { BASE, key });
+    assert.match(got.first, /@/, "generate without a body");
+    assert.ok(Number(got.remaining) >= 0, "the rate-limit headers are readable");
+    assert.match(got.second, /^cors[0-9a-f]+@/, "generate with a JSON body");
+    assert.match(got.address, /@/, "aurelion inbox");
+    assert.deepEqual(got.messages, []);
+    assert.equal(got.login, "blocked");
+  } finally {
+    await page.context().close();
+    site.close();
+  }
+});
