@@ -19,16 +19,22 @@
 
 /* ---- growing buffers and lists ----------------------------------------------------------- */
 
+/* p grown to count elements of size bytes; out of memory is fatal. */
+static void *extract_grow(void *p, size_t count, size_t size)
+{
+    void *grown = reallocarray(p, count, size);
+    if (grown == NULL)
+        log_fatal("out of memory");
+    return grown;
+}
+
 static void extract_buf_add(EXTRACT_BUF *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (b->len + n + 1 > cap)
             cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (grown == NULL)
-            log_fatal("out of memory");
-        b->data = grown;
+        b->data = extract_grow(b->data, cap, 1);
         b->cap = cap;
     }
     memcpy(b->data + b->len, s, n);
@@ -41,25 +47,27 @@ static void extract_buf_char(EXTRACT_BUF *b, char c)
     extract_buf_add(b, &c, 1);
 }
 
-/* Add s (n bytes) unless the list has it already or is full. */
+/*
+ * Add s (n bytes) unless the list has it already or is full. The lengths kept
+ * are compared before any bytes: a strlen() of every item at each add made a
+ * short link repeated after long ones cost the length of them all per repeat.
+ */
 static void extract_list_add(EXTRACT_LIST *l, const char *s, size_t n, size_t max)
 {
     if (l->count >= max)
         return;
     for (size_t i = 0; i < l->count; i++)
-        if (strlen(l->items[i]) == n && memcmp(l->items[i], s, n) == 0)
+        if (l->lens[i] == n && memcmp(l->items[i], s, n) == 0)
             return;
     if (l->count == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        char **grown = realloc(l->items, cap * sizeof(*grown));
-        if (grown == NULL)
-            log_fatal("out of memory");
-        l->items = grown;
-        l->cap = cap;
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->items = extract_grow(l->items, l->cap, sizeof(*l->items));
+        l->lens = extract_grow(l->lens, l->cap, sizeof(*l->lens));
     }
     char *copy = strndup(s, n);
     if (copy == NULL)
         log_fatal("out of memory");
+    l->lens[l->count] = n;
     l->items[l->count++] = copy;
 }
 
@@ -68,6 +76,7 @@ void extract_list_free(EXTRACT_LIST *l)
     for (size_t i = 0; i < l->count; i++)
         free(l->items[i]);
     free(l->items);
+    free(l->lens);
     memset(l, 0, sizeof(*l));
 }
 

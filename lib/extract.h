@@ -49,6 +49,7 @@
 
 typedef struct extract_list {
     char **items;               /* NUL-terminated UTF-8 strings */
+    size_t *lens;               /* the length of each */
     size_t count;
     size_t cap;
 } EXTRACT_LIST;
