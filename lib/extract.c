@@ -450,6 +450,8 @@ static const char *const extract_months[] = {
 
 static int extract_is_month(const char *word, size_t len)
 {
+    if (len < 3)
+        return 0;                           /* most often no word at all: a code's neighbour */
     for (size_t i = 0; i < sizeof(extract_months) / sizeof(extract_months[0]); i++)
         if (strlen(extract_months[i]) == len && strncasecmp(word, extract_months[i], len) == 0)
             return 1;
