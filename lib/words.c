@@ -2,15 +2,35 @@
  * words.c - whether one text adds words to another; see words.h.
  */
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "log.h"
 #include "words.h"
 
 #define WORDS_MIN_BYTES 3
 #define WORDS_MAX_TEXT  (256 * 1024)    /* bytes of text looked at: at most 2 MB of set */
+#define WORDS_CHUNK     64              /* bytes of a word hashed at a time */
+
+/*
+ * The set's hash is keyed, with a key of this process's own: the words are a
+ * sender's, and under a hash anyone can compute (FNV-1a, before) a text of
+ * words that all fall in one slot turns the set into a list: 256 KB of them
+ * took seconds. SipHash (libsodium's crypto_shorthash) is made for this.
+ */
+static unsigned char words_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t words_once = PTHREAD_ONCE_INIT;
+
+static void words_init(void)
+{
+    if (sodium_init() < 0)
+        log_fatal("words: libsodium cannot start");
+    crypto_shorthash_keygen(words_key);
+}
 
 static int words_char(unsigned char c)
 {
@@ -38,11 +58,26 @@ static unsigned char words_lower(unsigned char c)
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
+/*
+ * The keyed hash of w[0..n) with ASCII case folded: a chunk at a time, each
+ * hashed after the hash so far, which starts as the length (so that no two
+ * words of different lengths chain alike).
+ */
 static uint64_t words_hash(const char *w, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;              /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ words_lower((unsigned char)w[i])) * 1099511628211ULL;
+    unsigned char in[sizeof(uint64_t) + WORDS_CHUNK], out[crypto_shorthash_BYTES];
+    uint64_t h = n;
+    size_t at = 0;
+
+    do {
+        size_t k = n - at < WORDS_CHUNK ? n - at : WORDS_CHUNK;
+        memcpy(in, &h, sizeof(h));
+        for (size_t i = 0; i < k; i++)
+            in[sizeof(h) + i] = words_lower((unsigned char)w[at + i]);
+        crypto_shorthash(out, in, sizeof(h) + k, words_key);
+        memcpy(&h, out, sizeof(h));
+        at += k;
+    } while (at < n);
     return h;
 }
 
@@ -74,6 +109,7 @@ int words_all_in(const char *words, const char *text)
 
     if (strnlen(text, WORDS_MAX_TEXT + 1) > WORDS_MAX_TEXT)
         return 0;
+    pthread_once(&words_once, words_init);
     while ((n = words_next(&s, &w)) > 0)
         count += n >= WORDS_MIN_BYTES;
     while (size < 2 * count)

@@ -30,7 +30,7 @@
  *	memory this takes stays under 2 MB however large a message is.
  * DIAGNOSTICS
  *	1 when every word is in text (also when words has none), else 0.
- *	Out of memory is fatal (log_fatal).
+ *	Out of memory, or libsodium failing to start, is fatal (log_fatal).
  *--*/
 
 extern int words_all_in(const char *words, const char *text);
