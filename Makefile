@@ -57,6 +57,7 @@ FUZZ_LIB_timefmt := lib/timefmt.c
 FUZZ_LIB_mime    := lib/mime.c lib/extract.c lib/words.c lib/log.c
 FUZZ_LIB_config  := lib/config.c
 FUZZ_LIB_dns     := lib/dns.c lib/config.c
+FUZZ_LIB_extract := lib/extract.c lib/log.c
 
 PYTEST      := /usr/bin/python3 -m pytest
 
@@ -253,6 +254,7 @@ $(FUZZ_DIR)/fuzz_timefmt: $(FUZZ_LIB_timefmt)
 $(FUZZ_DIR)/fuzz_mime: $(FUZZ_LIB_mime)
 $(FUZZ_DIR)/fuzz_config: $(FUZZ_LIB_config)
 $(FUZZ_DIR)/fuzz_dns: $(FUZZ_LIB_dns)
+$(FUZZ_DIR)/fuzz_extract: $(FUZZ_LIB_extract)
 
 # ---- make install, and the tests of installing (issue 8) --------------------------------
 # make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc]: programs in PREFIX/sbin,
