@@ -137,7 +137,7 @@
  *	db_host, db_port, db_socket, db_user, db_password, db_name
  *		the MariaDB to use (see config(3)).
  * SEE ALSO
- *	DESIGN.md "Mail capture", store(3), mime(3), dbpool(3), msgbuf(3)
+ *	doc/DESIGN.md "Mail capture", store(3), mime(3), dbpool(3), msgbuf(3)
  *--*/
 
 #include <ctype.h>
