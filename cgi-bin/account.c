@@ -25,6 +25,7 @@
  *	signup_balance, register_per_ip, rate_free, rate_pro.
  *--*/
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -133,10 +134,19 @@ static void account_register(HTTP_REQUEST *req)
     reply_json(req, 201, out);
 }
 
+/* Verified against when the e-mail is unknown, so both failures cost the same. */
+static char account_decoy[AUTH_PWHASH_LEN];
+static pthread_once_t account_decoy_once = PTHREAD_ONCE_INIT;
+
+/* Made once per process: the request threads only read it (http.h: no unguarded statics). */
+static void account_decoy_make(void)
+{
+    if (auth_password_hash("decoy password", account_decoy) != 0)
+        account_decoy[0] = '\0';
+}
+
 static void account_login(HTTP_REQUEST *req)
 {
-    /* Verified against when the e-mail is unknown, so both failures cost the same. */
-    static char decoy[AUTH_PWHASH_LEN];
     DB *db;
     char email[ADDRESS_MAX + 1], password[PASSWORD_MAX + 1], pwhash[AUTH_PWHASH_LEN], csrf[65];
     unsigned long long account_id = 0;
@@ -146,15 +156,14 @@ static void account_login(HTTP_REQUEST *req)
         return;
     if (account_credentials(req, email, sizeof(email), password, sizeof(password)) != 0)
         return;
-    if (*decoy == '\0' && auth_password_hash("decoy password", decoy) != 0)
-        decoy[0] = '\0';
+    pthread_once(&account_decoy_once, account_decoy_make);
     int rc = store_account_credentials(db, email, &account_id, pwhash, sizeof(pwhash), &disabled);
     if (rc != 0 && rc != STORE_NOTFOUND) {
         sodium_memzero(password, sizeof(password));
         api_db_failed(req, db, "login");
         return;
     }
-    int ok = auth_password_verify(rc == 0 && *pwhash ? pwhash : decoy, password) && rc == 0 && *pwhash;
+    int ok = auth_password_verify(rc == 0 && *pwhash ? pwhash : account_decoy, password) && rc == 0 && *pwhash;
     sodium_memzero(password, sizeof(password));
     if (!ok || disabled) {
         reply_error(req, 401, disabled && ok ? "This account is disabled" : "Wrong e-mail or password");
