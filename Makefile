@@ -187,7 +187,7 @@ integration-asan: $(ASAN_ROUTES) $(ASAN_MILTER)
 # make soak: SOAK_MINUTES (30) of mixed API and SMTP load with a fault every few minutes
 # (tests/soak/run: accepted, stored, lost, and the processes' memory over time), then every
 # fuzzer SOAK_FUZZ_TIME seconds (300; 0 leaves them out). Not part of make test, which runs
-# soak-short: the same for two minutes. Needs the stack (make run).
+# soak-short: the same for one minute. Needs the stack (make run).
 SOAK_MINUTES   ?= 30
 SOAK_FUZZ_TIME ?= 300
 .PHONY: soak soak-short

@@ -20,7 +20,8 @@
  *	milter), store_purge.c (expiry), store_lock.c (cluster-wide
  *	leases of background workers), store_webhook.c (webhooks and their
  *	deliveries), store_web.c and store_console.c (web pages and admin
- *	console), store_admin.c (schema upgrade).
+ *	console), store_admin.c (schema upgrade), store_search.c (message
+ *	search), store_ctl.c (the operator's command line).
  * DIAGNOSTICS
  *	Unless said otherwise, a function returns 0 on success, STORE_NOTFOUND
  *	when the thing asked for does not exist (or is not the caller's),

@@ -14,6 +14,7 @@
  *	tempmailctl [-c config] purge
  *	tempmailctl [-c config] domain disable NAME
  *	tempmailctl [-c config] master-key set [--print]
+ *	tempmailctl [-c config] roles
  *	tempmailctl [-c config] stats
  * DESCRIPTION
  *	db upgrade loads sql/schema.sql into an empty database, then applies
