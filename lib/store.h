@@ -112,8 +112,8 @@ extern int store_rate_hit(DB *db, const char *subject, const char *now, long win
 /* The same without counting: 0 hits and age 0 when no window is open at now. */
 extern int store_rate_peek(DB *db, const char *subject, const char *now, long window,
                            long long *hits, long *age);
-/* Forget the windows that began before window_start (SQL text): they have all ended. */
-extern int store_rate_forget_before(DB *db, const char *window_start, long long *deleted);
+/* Forget up to a batch of windows that ended: begun window seconds ago or more. */
+extern int store_rate_forget_ended(DB *db, long window, long long *deleted);
 /* Forget every window of one subject ("ip:register:192.0.2.1"): the operator's unblock. */
 extern int store_rate_clear(DB *db, const char *subject, long long *deleted);
 

@@ -28,12 +28,14 @@
  *	time, however long it takes; one that dies loses the lease within
  *	STORE_PURGE_LEASE seconds. A holder that loses its lease (it was slower
  *	than the lease) stops, and the new holder goes on. It gives the lease
- *	back when done.
+ *	back when done. A purge that got through the messages also forgets a
+ *	batch of expired web sessions and of ended rate windows.
  *
  *	between, when not null, is called after every whole batch with the
- *	milliseconds that batch took and context; it may rest (the milter rests
- *	as long as the batch took, so that a backlog of expired mail never takes
- *	the database from the mail arriving meanwhile) and returns 0 to go on,
+ *	milliseconds that batch took and context; it may rest (the milter
+ *	rests twice as long as the batch took, so that a backlog of expired
+ *	mail never takes the database from the mail arriving meanwhile) and
+ *	returns 0 to go on,
  *	anything else to stop there: the lease is given back and the rest is
  *	left for the next purge.
  * DIAGNOSTICS
@@ -45,10 +47,27 @@
  *--*/
 
 #include "monotime.h"
+#include "ratelimit.h"
 #include "store.h"
 
 #define STORE_PURGE_BATCH   1000
 #define STORE_PURGE_LEASE   60
+#define STORE_PURGE_OTHERS  10000       /* rows of each other kind a purge forgets */
+
+/*
+ * What else only ever expires: web sessions past their expiry and rate windows that
+ * ended. Nothing reads them again; left alone, both tables grew with every log-in and
+ * every client address for good. A batch of each a purge: the purge comes every minute.
+ */
+static int store_purge_others(DB *db)
+{
+    long long gone;
+
+    if (db_exec(db, "DELETE FROM web_sessions WHERE expires_at < UTC_TIMESTAMP(3) LIMIT ?",
+                "i", (long long)STORE_PURGE_OTHERS) < 0)
+        return DB_EFAIL;
+    return store_rate_forget_ended(db, RATELIMIT_WINDOW, &gone) != 0 ? DB_EFAIL : 0;
+}
 
 int store_purge_batch(DB *db, long *deleted)
 {
@@ -80,6 +99,8 @@ int store_purge_leased(DB *db, const char *holder, STORE_PURGE_BETWEEN between, 
         if (more == 1 && (held = store_lock_acquire(db, "purge", holder, STORE_PURGE_LEASE)) != 1)
             more = held < 0 ? DB_EFAIL : 0;
     }
+    if (more == 0 && store_purge_others(db) != 0)
+        more = DB_EFAIL;
     if (more < 0)
         return DB_EFAIL;            /* the lease ends by itself */
     return store_lock_release(db, "purge", holder) == 0 ? 1 : DB_EFAIL;

@@ -58,10 +58,12 @@ int store_rate_peek(DB *db, const char *subject, const char *now, long window, l
     return 0;
 }
 
-int store_rate_forget_before(DB *db, const char *window_start, long long *deleted)
+int store_rate_forget_ended(DB *db, long window, long long *deleted)
 {
-    long long rc = db_exec(db, "DELETE FROM rate_counters WHERE window_start < ? LIMIT 10000",
-                           "s", window_start);
+    /* window_start is the UTC time of a route process's clock: the same clock here. */
+    long long rc = db_exec(db, "DELETE FROM rate_counters"
+                           " WHERE window_start <= UTC_TIMESTAMP() - INTERVAL ? SECOND LIMIT 10000",
+                           "i", (long long)window);
     if (rc < 0)
         return (int)rc;
     *deleted = rc;

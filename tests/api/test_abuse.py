@@ -138,3 +138,29 @@ def test_an_api_key_route_refuses_a_form_body_too(make_account):
     assert r.status_code == 415 and r.json()["status"] == 415
     r = api.post("/api/mail/generate", data="")      # the documents' bodiless POST
     assert r.status_code == 201, r.text
+
+
+# ---- what only expires is forgotten (point 11) ------------------------------------------------
+
+def test_a_purge_forgets_expired_web_sessions_and_ended_rate_windows(registered):
+    """Nothing reads an expired web session or an ended rate window again: the purge (the
+    milter's, every minute, or tempmailctl purge) deletes them; live ones stay."""
+    email, _ = registered
+    tag = uuid.uuid4().hex
+    [[account]] = sql(f"SELECT id FROM accounts WHERE email = '{email}'")
+    for name, expires in ((f"gone{tag}"[:64], "UTC_TIMESTAMP(3) - INTERVAL 1 SECOND"),
+                          (f"live{tag}"[:64], "UTC_TIMESTAMP(3) + INTERVAL 1 HOUR")):
+        sql("INSERT INTO web_sessions (token_hash, csrf_token, account_id, created_at, expires_at)"
+            f" VALUES ('{name}', '{name}', {account}, UTC_TIMESTAMP(3), {expires})")
+    sql("INSERT INTO rate_counters (subject, window_start, hits) VALUES"
+        f" ('ip:test-ended:{tag}', UTC_TIMESTAMP() - INTERVAL 3601 SECOND, 5),"
+        f" ('ip:test-open:{tag}', UTC_TIMESTAMP() - INTERVAL 3000 SECOND, 5)")
+    try:
+        tempmailctl("purge")
+        assert sql(f"SELECT token_hash FROM web_sessions WHERE token_hash LIKE '%{tag}%'") \
+            == [[f"live{tag}"[:64]]]
+        assert sql(f"SELECT subject FROM rate_counters WHERE subject LIKE 'ip:test-%:{tag}'") \
+            == [[f"ip:test-open:{tag}"]]
+    finally:
+        sql(f"DELETE FROM web_sessions WHERE token_hash LIKE '%{tag}%'")
+        sql(f"DELETE FROM rate_counters WHERE subject LIKE 'ip:test-%:{tag}'")
