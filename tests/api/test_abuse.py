@@ -1,7 +1,8 @@
-"""Hostile use against the real stack (issue 25): what one key, account or message could do
-to the host's other users. Each test states the attack and what the user sees instead.
+"""Hostile use against the real stack: what one key, account or message could do to the
+host's other users, who share one Postfix, one web server and one database. Each test
+states the attack and what the user sees instead.
 
-Role addresses (point 2): a certificate authority validates a domain by mail to admin@,
+Role addresses: a certificate authority validates a domain by mail to admin@,
 administrator@, webmaster@, hostmaster@ or postmaster@ (CA/Browser Forum Baseline
 Requirements 3.2.2.4.4); whoever could claim one on the operator's domain could get a TLS
 certificate for the operator's host. tempmail hands out none of RFC 2142's names, nor the
@@ -92,7 +93,7 @@ def test_tempmailctl_roles_says_how_to_call_it():
     assert done.returncode == 2 and "roles" in done.stderr
 
 
-# ---- a form of another site cannot post to a JSON route (point 11) --------------------------
+# ---- a form of another site cannot post to a JSON route -------------------------------------
 
 @pytest.fixture
 def registered(base_url):
@@ -140,7 +141,7 @@ def test_an_api_key_route_refuses_a_form_body_too(make_account):
     assert r.status_code == 201, r.text
 
 
-# ---- what only expires is forgotten (point 11) ------------------------------------------------
+# ---- what only expires is forgotten -----------------------------------------------------------
 
 def test_a_purge_forgets_expired_web_sessions_and_ended_rate_windows(registered):
     """Nothing reads an expired web session or an ended rate window again: the purge (the
