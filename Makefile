@@ -52,7 +52,7 @@ FUZZ_FLAGS  := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointe
                -fno-sanitize-recover=all
 FUZZ_LIB_http    := lib/http.c lib/config.c lib/cors.c lib/log.c lib/reply.c lib/timefmt.c
 FUZZ_LIB_json    :=
-FUZZ_LIB_address := lib/address.c
+FUZZ_LIB_address := lib/address.c lib/config.c
 FUZZ_LIB_timefmt := lib/timefmt.c
 FUZZ_LIB_mime    := lib/mime.c lib/extract.c lib/words.c lib/log.c
 FUZZ_LIB_config  := lib/config.c

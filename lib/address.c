@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "address.h"
+#include "config.h"
 
 static const char *const address_adjectives[] = {
     "bold", "calm", "brave", "bright", "swift", "quiet", "happy", "lucky", "sunny", "gentle",
@@ -83,33 +84,60 @@ static const char *const address_roles[] = {
     "support", "usenet", "uucp", "webmaster", "www",
 };
 
-/* 1 when the first len bytes of base are one of the words of list (comma or blank separated). */
-static int address_listed(const char *base, size_t len, const char *list)
+#define ADDRESS_NROLES (sizeof(address_roles) / sizeof(address_roles[0]))
+
+/*
+ * The reserved words one at a time: the built-in roles, then the words of extra.
+ * 1 with *word and *len set, 0 past the last; *at (0 to begin) keeps the place.
+ */
+static int address_reserved_next(const char *extra, size_t *at, const char **rest,
+                                 const char **word, size_t *len)
 {
-    for (const char *word = list; *word; ) {
-        word += strspn(word, ", \t");
-        size_t n = strcspn(word, ", \t");
-        if (n > 0 && n == len && strncasecmp(word, base, len) == 0)
-            return 1;
-        word += n;
+    if (*at < ADDRESS_NROLES) {
+        *word = address_roles[(*at)++];
+        *len = strlen(*word);
+        if (*at == ADDRESS_NROLES)
+            *rest = extra != NULL ? extra : "";
+        return 1;
     }
-    return 0;
+    return config_list_next(rest, word, len);
 }
 
 int address_reserved_local(const char *local, const char *extra)
 {
     /* "admin+x" reaches admin wherever '+' marks a subaddress. */
-    size_t len = strcspn(local, "+");
+    size_t base = strcspn(local, "+"), at = 0, len;
+    const char *rest = "", *word;
 
-    for (size_t i = 0; i < sizeof(address_roles) / sizeof(address_roles[0]); i++)
-        if (strlen(address_roles[i]) == len && strncasecmp(address_roles[i], local, len) == 0)
+    while (address_reserved_next(extra, &at, &rest, &word, &len))
+        if (len == base && strncasecmp(word, local, len) == 0)
             return 1;
-    return extra != NULL && address_listed(local, len, extra);
+    return 0;
 }
 
-const char *address_role_name(size_t i)
+int address_reserved_regex(const char *extra, char *re, size_t size)
 {
-    return i < sizeof(address_roles) / sizeof(address_roles[0]) ? address_roles[i] : NULL;
+    size_t at = 0, len, out = 2;
+    const char *rest = "", *word;
+
+    if (size < 5)
+        return -1;
+    memcpy(re, "^(", 2);
+    while (address_reserved_next(extra, &at, &rest, &word, &len)) {
+        if (out > 2)
+            re[out++] = '|';
+        for (size_t i = 0; i < len; i++) {
+            if (out + 4 >= size)            /* room for an escape, the byte and ")$" */
+                return -1;
+            if (!isalnum((unsigned char)word[i]))
+                re[out++] = '\\';
+            re[out++] = (char)tolower((unsigned char)word[i]);
+        }
+    }
+    if (out + 3 > size)
+        return -1;
+    memcpy(re + out, ")$", 3);
+    return 0;
 }
 
 int address_valid_domain(const char *domain)

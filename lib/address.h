@@ -13,7 +13,7 @@
  *	void	address_words_local(char *out, size_t len);
  *	int	address_valid_local(const char *local);
  *	int	address_reserved_local(const char *local, const char *extra);
- *	const char *address_role_name(size_t i);
+ *	int	address_reserved_regex(const char *extra, char *re, size_t size);
  *	int	address_valid_domain(const char *domain);
  *	int	address_split(const char *address, char *local, size_t local_len,
  *			char *domain, size_t domain_len);
@@ -32,8 +32,10 @@
  *	(postmaster, hostmaster, webmaster, admin, administrator, ...), root,
  *	and the words of extra (the operator's reserved_local_parts, comma or
  *	blank separated; NULL for none), compared without case and without a
- *	"+subaddress". address_role_name() gives the i-th built-in role name,
- *	NULL past the last. address_valid_domain() accepts a
+ *	"+subaddress". address_reserved_regex() writes the same names as a
+ *	regular expression for a local part without its subaddress
+ *	("^(abuse|admin|...)$", all but letters and digits escaped) into re:
+ *	0, or -1 when size is too small. address_valid_domain() accepts a
  *	lowercase host name of two or more labels. address_split() lowercases
  *	a whole address into its parts and validates both.
  * DIAGNOSTICS
@@ -49,7 +51,7 @@ extern void address_random_local(char *out);
 extern void address_words_local(char *out, size_t len);
 extern int address_valid_local(const char *local);
 extern int address_reserved_local(const char *local, const char *extra);
-extern const char *address_role_name(size_t i);
+extern int address_reserved_regex(const char *extra, char *re, size_t size);
 extern int address_valid_domain(const char *domain);
 extern int address_split(const char *address, char *local, size_t local_len,
                          char *domain, size_t domain_len);

@@ -191,3 +191,13 @@ int config_load(const char *path, char *err, size_t errlen)
     fclose(fp);
     return rc;
 }
+
+int config_list_next(const char **list, const char **word, size_t *len)
+{
+    const char *p = *list + strspn(*list, ", \t");
+
+    *word = p;
+    *len = strcspn(p, ", \t");
+    *list = p + *len;
+    return *len > 0;
+}

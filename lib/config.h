@@ -14,6 +14,7 @@
  *	int	config_load(const char *path, char *err, size_t errlen);
  *	int	config_parse_line(const char *line, char *err, size_t errlen);
  *	void	config_reset(void);
+ *	int	config_list_next(const char **list, const char **word, size_t *len);
  * DESCRIPTION
  *	The file holds `key = value` lines; `#` starts a comment line. Every key is
  *	listed, with its default and limits, in the parameter table of config.c;
@@ -23,6 +24,10 @@
  *	it reads $TEMPMAIL_CONF, or /etc/tempmail/tempmail.conf when that is unset.
  *	A missing file is an error: a program run with no configuration would talk
  *	to the wrong database.
+ *
+ *	A list setting (reserved_local_parts, cors_origins) holds words separated
+ *	by commas or blanks. config_list_next() finds the next word of *list:
+ *	1 with *word and *len set and *list moved past it, 0 when none is left.
  * DIAGNOSTICS
  *	config_load() and config_parse_line() return 0 on success, -1 with a
  *	message ("file:line: reason") in err otherwise.
@@ -89,6 +94,7 @@ extern struct config cfg;
 
 extern int config_load(const char *path, char *err, size_t errlen);
 extern int config_parse_line(const char *line, char *err, size_t errlen);
+extern int config_list_next(const char **list, const char **word, size_t *len);
 extern void config_reset(void);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
 #include "cors.h"
 
 /* Routes a web session's cookie authenticates: never shared with another site. */
@@ -24,16 +25,13 @@ int cors_shared_path(const char *path)
 
 int cors_origin_allowed(const char *allowed, const char *origin)
 {
-    size_t len = origin != NULL ? strlen(origin) : 0;
+    size_t len = origin != NULL ? strlen(origin) : 0, n;
+    const char *word;
 
     if (len == 0 || allowed == NULL)
         return 0;
-    for (const char *word = allowed; *word; ) {
-        word += strspn(word, ", \t");
-        size_t n = strcspn(word, ", \t");
+    while (config_list_next(&allowed, &word, &n))
         if ((n == 1 && *word == '*') || (n == len && strncasecmp(word, origin, n) == 0))
             return 1;
-        word += n;
-    }
     return 0;
 }

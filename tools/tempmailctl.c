@@ -84,7 +84,6 @@
  *	$TEMPMAIL_SQL_DIR, else the installed one, else ../sql beside this program.
  *--*/
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
@@ -570,55 +569,20 @@ static int ctl_master_key_set(const char *config_path, int print_only)
     return 0;
 }
 
-/* Add word to the alternation in re, escaped for a regular expression; 0, or -1 when full. */
-static int ctl_regex_add(char *re, size_t size, const char *word, size_t len)
-{
-    size_t at = strlen(re);
-
-    if (len == 0)
-        return 0;
-    if (at + 1 < size && re[at - 1] != '(')
-        re[at++] = '|';
-    for (size_t i = 0; i < len && at + 2 < size; i++) {
-        if (!isalnum((unsigned char)word[i]))
-            re[at++] = '\\';
-        re[at++] = (char)tolower((unsigned char)word[i]);
-    }
-    if (at + 3 >= size)
-        return -1;
-    re[at] = '\0';
-    return 0;
-}
-
 static void ctl_role_print(const char *address, const char *owner, void *arg)
 {
-    char local[65];
-    size_t len = strcspn(address, "@");
-
     (void)arg;
-    snprintf(local, sizeof(local), "%.*s", (int)len, address);
-    /* The database's REGEXP found it; address(3) has the last word. */
-    if (address_reserved_local(local, cfg.reserved_local_parts))
-        printf("%s %s\n", address, *owner ? owner : "(key only)");
+    printf("%s %s\n", address, *owner ? owner : "(key only)");
 }
 
 static int ctl_roles(void)
 {
-    char re[4096] = "^(";
-    const char *name;
+    char re[4096];
 
-    for (size_t i = 0; (name = address_role_name(i)) != NULL; i++)
-        ctl_regex_add(re, sizeof(re), name, strlen(name));
-    for (const char *w = cfg.reserved_local_parts; *w; ) {
-        w += strspn(w, ", \t");
-        size_t n = strcspn(w, ", \t");
-        if (ctl_regex_add(re, sizeof(re), w, n) != 0) {
-            fprintf(stderr, "tempmailctl: reserved_local_parts is too long to search for\n");
-            return 1;
-        }
-        w += n;
+    if (address_reserved_regex(cfg.reserved_local_parts, re, sizeof(re)) != 0) {
+        fprintf(stderr, "tempmailctl: reserved_local_parts is too long to search for\n");
+        return 1;
     }
-    strcat(re, ")$");
     DB *db = ctl_db();
     int rc = store_mailbox_each_local(db, re, ctl_role_print, NULL);
     if (rc != 0)
