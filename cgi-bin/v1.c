@@ -63,7 +63,6 @@
 #include "evstream.h"
 #include "inbox.h"
 #include "log.h"
-#include "mime.h"
 #include "rendercache.h"
 #include "reply.h"
 #include "store.h"
@@ -123,18 +122,6 @@ static void v1_inbox_create(HTTP_REQUEST *req)
     reply_json(req, 201, out);
 }
 
-/*
- * The sender as a bare address, like the document's "sender@example.com":
- * the address of the From header, else the envelope sender (no From at all).
- */
-static json_object *v1_sender(const STORE_MESSAGE *m)
-{
-    char addr[ADDRESS_MAX + 1], name[256];
-
-    mime_from_split(m->header_from, addr, sizeof(addr), name, sizeof(name));
-    return json_object_new_string(*addr ? addr : m->envelope_from);
-}
-
 static json_object *v1_message_json(const STORE_MESSAGE *m)
 {
     json_object *e = json_object_new_object();
@@ -142,7 +129,9 @@ static json_object *v1_message_json(const STORE_MESSAGE *m)
     /* Message-ID is optional in mail; the uuid keeps message_id a unique non-empty string. */
     json_object_object_add(e, "message_id", json_object_new_string(*m->message_id ? m->message_id : m->uuid));
     json_object_object_add(e, "recipient", json_object_new_string(m->recipient));
-    json_object_object_add(e, "sender", v1_sender(m));
+    char addr[ADDRESS_MAX + 1], name[256];   /* the document's "sender@example.com": bare */
+    json_object_object_add(e, "sender",
+                           json_object_new_string(inbox_sender(m, addr, sizeof(addr), name, sizeof(name))));
     json_object_object_add(e, "subject", json_object_new_string(m->subject));
     json_object_object_add(e, "body_text", json_object_new_string(m->body_text));
     json_object_object_add(e, "body_html", json_object_new_string(m->body_html));

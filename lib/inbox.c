@@ -274,14 +274,21 @@ void inbox_add_extracted(json_object *obj, const STORE_MESSAGE *m)
     extract_list_free(&codes);
 }
 
+const char *inbox_sender(const STORE_MESSAGE *m, char *addr, size_t addr_len, char *name,
+                         size_t name_len)
+{
+    mime_from_split(m->header_from, addr, addr_len, name, name_len);
+    return *addr ? addr : m->envelope_from;
+}
+
 json_object *inbox_message_json(const STORE_MESSAGE *m)
 {
     json_object *e = json_object_new_object();
     json_object_object_add(e, "id", json_object_new_int64((int64_t)m->id));
     /* The document shows "from" as a bare address; the display name has a field of its own. */
     char addr[ADDRESS_MAX + 1], name[256];
-    mime_from_split(m->header_from, addr, sizeof(addr), name, sizeof(name));
-    json_object_object_add(e, "from", json_object_new_string(*addr ? addr : m->envelope_from));
+    const char *from = inbox_sender(m, addr, sizeof(addr), name, sizeof(name));
+    json_object_object_add(e, "from", json_object_new_string(from));
     json_object_object_add(e, "from_name", json_object_new_string(name));
     json_object_object_add(e, "subject", json_object_new_string(m->subject));
     json_object_object_add(e, "body", json_object_new_string(m->body_text));

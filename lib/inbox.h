@@ -19,6 +19,8 @@
  *			const char *list, int kind, INBOX_RENDER render);
  *	void	inbox_add_extracted(json_object *obj, const STORE_MESSAGE *m);
  *	json_object *inbox_message_json(const STORE_MESSAGE *m);
+ *	const char *inbox_sender(const STORE_MESSAGE *m, char *addr, size_t addr_len,
+ *			char *name, size_t name_len);
  * DESCRIPTION
  *	The inbox routes of both dialects share these steps.
  *
@@ -49,8 +51,12 @@
  *	extract(3), for sign-up tests that want the confirmation link or code.
  *
  *	inbox_message_json() is a message as the leveragers inbox shows it: id,
- *	from, subject, body, html, received_at, then links and codes. The
- *	webhook worker posts the same object (webhook.h).
+ *	from, from_name, subject, body, html, received_at, then links and codes.
+ *	The webhook worker posts the same object (webhook.h).
+ *
+ *	inbox_sender() is the sender as both documents show it, a bare address:
+ *	the From header's (its display name into name), else the envelope
+ *	sender's. It returns addr or the envelope sender.
  * DIAGNOSTICS
  *	The parameter readers return 0, or -1 with a 400 answered. inbox_read()
  *	returns 0, STORE_NOTFOUND when the account has no such live mailbox, or
@@ -81,5 +87,7 @@ extern int inbox_reply(HTTP_REQUEST *req, DB *db, const char *address,
                        const char *list, int kind, INBOX_RENDER render);
 extern void inbox_add_extracted(json_object *obj, const STORE_MESSAGE *m);
 extern json_object *inbox_message_json(const STORE_MESSAGE *m);
+extern const char *inbox_sender(const STORE_MESSAGE *m, char *addr, size_t addr_len, char *name,
+                                size_t name_len);
 
 #endif
